@@ -29,3 +29,13 @@ export function makeContext(
   const warnings: string[] = [];
   return { inputs, outputs, warnings, warn: (m) => void warnings.push(m) };
 }
+
+/** A graph input: a node to feed, with the dtype and shape of the Placeholder it becomes. */
+export interface InputSpec {
+  /** Node name, e.g. `input`. */
+  name: string;
+  /** NHWC dims with -1 for a dynamic size, e.g. `[-1, 160, 160, 3]`. Default: keep / unknown rank. */
+  shape?: number[];
+  /** TensorFlow DataType number. Default: the node's own dtype, else DT_FLOAT. */
+  dtype?: number;
+}
