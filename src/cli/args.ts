@@ -1,0 +1,42 @@
+/** Argument parsing helpers for the CLI: shapes, `--set` values, `--input NAME[:dims]`. */
+import type { InputSpec } from '../converter/passes/types.js';
+
+/** A usage mistake: printed with a hint to `--help`, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Parses `1,160,160,3` (with `-1` or `?` for a dynamic size). */
+export function parseShape(text: string, what = 'shape'): number[] {
+  const parts = text.split(',').map((s) => s.trim());
+  const dims = parts.map((p) => (p === '?' ? -1 : Number(p)));
+  if (!parts.length || parts.some((p) => p === '') || dims.some((d) => !Number.isInteger(d) || d < -1)) {
+    throw new UsageError(`Cannot parse ${what} "${text}": expected comma-separated integers such as 1,160,160,3 (-1 for dynamic)`);
+  }
+  return dims;
+}
+
+/** Parses `--input NAME[:d0,d1,...]`. The shape starts after the last colon followed by a digit, `-` or `?`. */
+export function parseInputSpec(text: string): InputSpec {
+  const m = /^(.+?):((?:-?\d+|\?)(?:,(?:-?\d+|\?))*)$/.exec(text);
+  if (!m) {
+    if (!text) throw new UsageError('Cannot parse --input "": expected NAME or NAME:d0,d1,...');
+    return { name: text };
+  }
+  return { name: m[1]!, shape: parseShape(m[2]!, `the shape of --input "${text}"`) };
+}
+
+/** Parses `--set NAME=VALUE` where VALUE is true, false or a number. */
+export function parseSet(text: string): [string, number | boolean] {
+  const eq = text.lastIndexOf('=');
+  if (eq <= 0) throw new UsageError(`Cannot parse --set "${text}": expected NAME=VALUE, e.g. phase_train=false`);
+  const name = text.slice(0, eq);
+  const raw = text.slice(eq + 1).trim();
+  if (raw === 'true' || raw === 'True') return [name, true];
+  if (raw === 'false' || raw === 'False') return [name, false];
+  const n = Number(raw);
+  if (raw === '' || !Number.isFinite(n)) {
+    throw new UsageError(`Cannot parse --set "${text}": value "${raw}" is not true, false or a number`);
+  }
+  return [name, n];
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+/**
+ * The `facenet-dnn` command. The only module that prints or exits.
+ */
+import { parseArgs } from 'node:util';
+import { FacenetDnnError } from '../converter/errors.js';
+import { UsageError } from './args.js';
+import { runConvert, runInspect } from './convert.js';
+import { runForward } from './forward.js';
+
+const HELP = `facenet-dnn: run TensorFlow FaceNet graphs with OpenCV DNN
+
+Usage:
+  facenet-dnn convert IN.pb -o OUT.pb [--preset facenet] [--input NAME[:d0,d1,...]]...
+                      [--output NAME]... [--set NAME=VALUE]... [--pbtxt OUT.pbtxt [--opencv-config]] [--quiet]
+  facenet-dnn inspect MODEL.pb [--json]
+  facenet-dnn forward MODEL.pb --input-file X.f32 --shape N,H,W,C [--input NAME] [--output NAME]... [--json]
+
+Commands:
+  convert   Convert a TensorFlow 1 frozen graph into one OpenCV's DNN module loads and computes right
+  inspect   Summarize a graph: inputs, outputs, ops, parameters, and ops OpenCV will reject
+  forward   Run a (converted) graph in OpenCV.js on a raw little-endian float32 NHWC tensor
+
+Options:
+  -o, --out FILE     Where convert writes the binary .pb
+  --preset NAME      Known model settings: facenet (input [-1,160,160,3], output embeddings, phase_train=false)
+  --input SPEC       Input node, optionally with a shape (-1 for a dynamic size); repeatable
+  --output NAME      Output node; repeatable
+  --set NAME=VALUE   Freeze a placeholder to a constant (true, false or a number); repeatable
+  --pbtxt FILE       Also write the graph in TensorFlow text format
+  --opencv-config    Write the --pbtxt as OpenCV's config variant (no constants)
+  --input-file FILE  Raw float32 little-endian tensor for forward
+  --shape DIMS       Shape of --input-file, NHWC, e.g. 1,160,160,3
+  --json             Machine-readable output
+  -q, --quiet        No summary, only errors
+  -h, --help         This help
+  -v, --version      The version
+
+Exit status: 0 on success, 1 on a failed conversion or run, 2 on a usage error.`;
+
+declare const __VERSION__: string;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      out: { type: 'string', short: 'o' },
+      preset: { type: 'string' },
+      input: { type: 'string', multiple: true },
+      output: { type: 'string', multiple: true },
+      set: { type: 'string', multiple: true },
+      pbtxt: { type: 'string' },
+      'opencv-config': { type: 'boolean' },
+      'input-file': { type: 'string' },
+      shape: { type: 'string' },
+      json: { type: 'boolean' },
+      quiet: { type: 'boolean', short: 'q' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP + '\n');
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`${typeof __VERSION__ === 'string' ? __VERSION__ : 'dev'}\n`);
+    return 0;
+  }
+  const [command, ...rest] = positionals;
+  const out = (s: string) => void process.stdout.write(s + '\n');
+  const err = (s: string) => void process.stderr.write(s + '\n');
+  switch (command) {
+    case 'convert':
+      return runConvert(rest, values, { out, err, progress: !values.quiet && !!process.stderr.isTTY });
+    case 'inspect':
+      return runInspect(rest, values, { out, err, progress: false });
+    case 'forward':
+      return runForward(rest, values, { out, err, progress: false });
+    case undefined:
+      throw new UsageError('Missing command: convert, inspect or forward');
+    default:
+      throw new UsageError(`Unknown command "${command}": expected convert, inspect or forward`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    const usage = e instanceof UsageError || (e as { code?: string })?.code?.startsWith?.('ERR_PARSE_ARGS');
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`facenet-dnn: ${msg}${usage ? ' (see facenet-dnn --help)' : ''}\n`);
+    if (!usage && !(e instanceof FacenetDnnError) && process.env['FACENET_DNN_DEBUG']) {
+      process.stderr.write(`${(e as Error).stack}\n`);
+    }
+    process.exitCode = usage ? 2 : 1;
+  },
+);
