@@ -169,6 +169,11 @@ function smallCond(opts: { trueFirst?: boolean; pred?: 'const' | 'placeholder' |
   b.op('Mul', 'cond/mul_1', ['cond/mul_1/Switch:1', 'cond/three']);
   b.op('Merge', 'cond/Merge', opts.trueFirst ? ['cond/mul_1', 'cond/add'] : ['cond/add', 'cond/mul_1'], { N: a.i(2) });
   b.op('Identity', 'y', ['cond/Merge']);
+  // A branch that is only a constant: its liveness comes from the ^switch_t control edge alone.
+  b.const('cond/five', [5], []);
+  b.nodes.at(-1)!.input.push('^cond/switch_t');
+  b.op('Merge', 'cond/Merge_1', ['cond/five', 'cond/add'], { N: a.i(2) });
+  b.op('Identity', 'z', ['cond/Merge_1']);
   b.op('Identity', 'idx', ['cond/Merge:1'], { T: a.type(DT_INT32) });
   return b.build();
 }
@@ -180,7 +185,7 @@ for (const trueFirst of [false, true]) {
     test(`cond with Merge listing the ${trueFirst ? 'true' : 'false'} branch first, predicate ${predValue}`, () => {
       const g = smallCond({ trueFirst, predValue });
       validateGraph(g);
-      const ctx = makeContext(['x'], ['y', 'idx']);
+      const ctx = makeContext(['x'], ['y', 'idx', 'z']);
       const out = runPasses(g, [resolveSwitchMerge()], ctx);
       const ops = opCounts(out);
       assert.is(ops['Switch'], undefined);
@@ -201,6 +206,9 @@ for (const trueFirst of [false, true]) {
       const [y, idx] = evaluate(out, { x }, ['y', 'idx']);
       close(yOrig!, expected);
       close(y!, expected);
+      const expectedZ = predValue ? tf.scalar(5) : expected;
+      close(evaluate(g, { x }, ['z'])[0]!, expectedZ);
+      close(evaluate(out, { x }, ['z'])[0]!, expectedZ);
       // Merge:1 is the index of the live input in the Merge's own list.
       const liveIndex = predValue === trueFirst ? 0 : 1;
       assert.is(idxOrig!.dataSync()[0], liveIndex);
@@ -220,6 +228,23 @@ test('LogicalNot of a constant and RefSwitch are resolved', () => {
     assert.is(opCounts(out)[switchOp], undefined);
     const x = X();
     close(evaluate(out, { x }, ['y'])[0]!, tf.add(tf.mul(x, 2), 1));
+  }
+});
+
+test('remove-identity before switch-merge keeps the cond semantics (pivots and branch constants)', () => {
+  const g = smallCond({ pred: 'placeholder' });
+  const out = runPasses(g, [removeIdentity()], makeContext(['x', 'p'], ['y', 'z']));
+  assert.ok(out.node.some((n) => n.name === 'cond/switch_t'), 'the pivot read through ^ edges is kept');
+  const x = X();
+  for (const p of [false, true]) {
+    const feeds = { x, p: tf.scalar(p, 'bool') };
+    const expected = p ? tf.mul(x, 3) : tf.add(tf.mul(x, 2), 1);
+    const expectedZ = p ? tf.scalar(5) : tf.add(tf.mul(x, 2), 1);
+    for (const graph of [g, out]) {
+      const [y, z] = evaluate(graph, feeds, ['y', 'z']);
+      close(y!, expected);
+      close(z!, expectedZ);
+    }
   }
 });
 

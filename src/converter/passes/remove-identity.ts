@@ -25,6 +25,7 @@ const BYPASS = new Set([
   'PlaceholderWithDefault',
 ]);
 const MERGE = new Set(['Merge', 'RefMerge']);
+const SWITCH = new Set(['Switch', 'RefSwitch']);
 
 /**
  * Bypasses Identity, RefIdentity, CheckNumerics, StopGradient, PreventGradient, Snapshot and
@@ -41,7 +42,8 @@ const MERGE = new Set(['Merge', 'RefMerge']);
  * because once Switch/Merge are resolved they only order stateful ops an inference graph no
  * longer has; the exception is a bypassed node read by a Merge/RefMerge: there a control input can
  * make a branch dead in TensorFlow's executor, so it is moved to the consumers to keep the
- * semantics for graphs whose conds are not resolved yet.
+ * semantics for graphs whose conds are not resolved yet. For the same reason an Identity of a
+ * Switch output that is read through control edges (a cond pivot, `cond/switch_t`) is kept.
  *
  * @throws {FacenetDnnError} `ERR_GRAPH` when a node reads an output port other than 0 of a node
  *   to bypass (such a graph is malformed).
@@ -108,6 +110,11 @@ export function removeIdentity(): Pass {
         }
         const data = n.input.find((s) => !s.startsWith('^'));
         if (!BYPASS.has(n.op) || data === undefined) continue;
+        // A cond pivot (`cond/switch_t` = Identity(Switch:1)) read through control edges is what
+        // makes a branch's constants dead in TF's executor; `^Switch` would always be live. Such
+        // pivots only exist while conds are unresolved (switch-merge runs first in the pipeline).
+        const from = index.find(parseInput(data).node);
+        if (from && SWITCH.has(from.op) && index.consumers(n.name).some((c) => c.ref.control)) continue;
         const target = resolveData(n, data);
         alias.set(n.name, target);
         const ctrls = controlsOf(n);
