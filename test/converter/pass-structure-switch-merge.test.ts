@@ -305,7 +305,7 @@ function condHead(b: GraphBuilder, scope: string, pred: string): void {
   b.op('Identity', `${scope}/pred_id`, [pred], { T: a.type(DT_BOOL) });
 }
 
-function constWithCtrl(b: GraphBuilder, name: string, data: number[], shape: number[], ctrl: string, dtype = DT_FLOAT) {
+function constWithCtrl(b: GraphBuilder, name: string, data: number[], shape: number[], ctrl: string, dtype: number = DT_FLOAT) {
   b.const(name, data, shape, dtype);
   b.nodes.at(-1)!.input.push(`^${ctrl}`);
 }
@@ -479,6 +479,7 @@ test('switch-merge is linear: 500 chained FaceNet blocks (~6k nodes) in well und
   validateGraph(out);
   assert.is(opCounts(out)['Merge'], undefined);
   assert.is(out.node.find((n) => n.name === 'blk1/cond/b')!.input[0], 'blk0/out');
+  console.log(`  switch-merge on ${g.node.length} nodes: ${ms.toFixed(1)} ms`);
   assert.ok(ms < 500, `took ${ms.toFixed(1)} ms for ${g.node.length} nodes`);
 });
 
