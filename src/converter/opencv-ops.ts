@@ -81,4 +81,9 @@ export const KNOWN_WRONG: readonly { op: string; when: string; effect: string }[
 /** Cases the importer rejects even though the op itself is dispatched. */
 export const CONDITIONAL_REJECTIONS: readonly { op: string; when: string; error: string }[] = Object.freeze([
   { op: 'RealDiv', when: 'first input is a Const', error: 'Division of constant over variable' },
+  {
+    op: 'Mul',
+    when: 'multiplies by a constant vector and feeds an Add/AddV2 with no constant input (MTCNN PReLU)',
+    error: 'Const input blob for weights not found (parseMul takes the Add as its bias; an AddN is not taken)',
+  },
 ]);

@@ -87,6 +87,32 @@ test('Sub(const, x), Neg, SquaredDifference, Maximum/Minimum by a scalar: same n
   assert.ok(maxAbs(t.dataSync(), s!.data) <= 1e-6);
 });
 
+test('MTCNN PReLU (Relu + alpha·Neg·Relu·Neg): Neg → Mul(x, -1), the Add of the alpha Mul → AddN', async () => {
+  const b = new GraphBuilder();
+  b.placeholder('x', [-1, 3, 3, 4]);
+  const alpha = uniform(4, 0.1, 0.3);
+  b.const('alpha', alpha, [4]);
+  b.op('Relu', 'p/Relu', ['x']);
+  b.op('Neg', 'p/Neg', ['x']);
+  b.op('Relu', 'p/Relu_1', ['p/Neg']);
+  b.op('Neg', 'p/Neg_1', ['p/Relu_1']);
+  b.op('Mul', 'p/Mul', ['alpha', 'p/Neg_1']);
+  b.op('Add', 'p/add', ['p/Relu', 'p/Mul']);
+  const g = b.build();
+  assert.equal(rejectedOps(g), [{ op: 'Neg', nodes: ['p/Neg', 'p/Neg_1'] }, { op: 'Mul', nodes: ['p/Mul'] }]);
+  const { out, warnings } = run(g, ['x'], ['p/add']);
+  assert.equal(warnings, []);
+  assert.is(node(out, 'p/add').op, 'AddN');
+  assert.is(opCounts(out)['Neg'], undefined);
+  assert.equal(rejectedOps(out), []);
+  const xData = uniform(2 * 9 * 4, -2, 2);
+  const x = tf.tensor4d(xData, [2, 3, 3, 4]);
+  const ref = tf.add(tf.relu(x), tf.mul(alpha, tf.neg(tf.relu(tf.neg(x)))));
+  const [got] = await runReference(out, { x: { shape: [2, 3, 3, 4], data: xData } }, ['p/add']);
+  const d = maxAbs(ref.dataSync(), got!.data);
+  assert.ok(d <= 1e-6, `max |Δ| ${d}`);
+});
+
 test('splat constants become tensor_content; scalars and full lists stay', () => {
   const b = new GraphBuilder();
   b.placeholder('x', [1, 2, 2, 3]);

@@ -67,8 +67,10 @@ const CASES: Array<{ file: string; before: Record<string, number>; after: Record
   { file: 'aizoo_face_mask_detection.pb', before: {}, after: {} },
   // tf.cond batch norms: Switch/Merge are removed by the importer itself (known-wrong, not rejected).
   { file: 'hed_graph.pb', before: {}, after: {} },
-  // PReLU written as Relu + Neg·Relu·Neg: 12 PReLUs, 2 Neg each; Neg becomes Mul(x, -1).
-  { file: 'hse_mtcnn.pb', before: { Neg: 24 }, after: {} },
+  // PReLU written as Relu(x) + alpha·Neg(Relu(Neg(x))): 12 PReLUs, 2 Neg each, and 12 Muls by the
+  // alpha vector feeding an Add of two variables (parseMul's bias trap). Neg becomes Mul(x, -1),
+  // the Add an AddN.
+  { file: 'hse_mtcnn.pb', before: { Neg: 24, Mul: 12 }, after: {} },
   // OpenCV's own detector, meant to be loaded with its .pbtxt: alone, its l2_normalize has a
   // Dequantize (not a Const) as Maximum's y, so the importer's subgraph matcher would not fuse it.
   { file: 'opencv_face_detector_uint8.pb', before: { Maximum: 1, Rsqrt: 1 }, after: { Maximum: 1, Rsqrt: 1 } },

@@ -170,11 +170,33 @@ function isInFusedPattern(ix: GraphIndex, node: NodeDef): boolean {
   }
 }
 
+/** A Mul by a constant with more than one element (OpenCV's Scale layer path in parseMul). */
+function isVectorScale(ix: GraphIndex, mul: NodeDef | undefined): boolean {
+  if (!mul || mul.op !== 'Mul') return false;
+  return dataInputs(mul).some((s) => {
+    const h = constHost(ix, s);
+    return !!h && h.data.length > 1;
+  });
+}
+
+/**
+ * An Add/AddV2 with no constant input: what parseMul wrongly takes as the bias of a preceding
+ * Scale. (The tf_importer.cpp copy read only looks for "Add"; OpenCV.js 4.12 was measured to do the
+ * same with AddV2.)
+ */
+function isVariableAdd(ix: GraphIndex, add: NodeDef): boolean {
+  return (add.op === 'Add' || add.op === 'AddV2') && !dataInputs(add).some((s) => constBehind(ix, s));
+}
+
 function isAccepted(ix: GraphIndex, node: NodeDef): boolean {
   if (Object.prototype.hasOwnProperty.call(PATTERN_ONLY_OPS, node.op)) return isInFusedPattern(ix, node);
   if (!ACCEPTED_OPS.has(node.op)) return false;
   // parseMul: "Division of constant over variable" is not implemented.
   if (node.op === 'RealDiv') return !constBehind(ix, dataInputs(node)[0]);
+  // parseMul, for a Mul by a constant vector, fuses a following "Add" as the Scale's bias and
+  // throws "Const input blob for weights not found" when that Add has no constant input
+  // (MTCNN's PReLU: Add(Relu(x), Mul(alpha, …)); checked in OpenCV.js 4.12).
+  if (isVectorScale(ix, node)) return !ix.consumers(node.name).some((c) => isVariableAdd(ix, c.node));
   return true;
 }
 
@@ -256,6 +278,9 @@ function isSplat(node: NodeDef): boolean {
  * - `Maximum(x, c)` / `Minimum(x, c)` with scalar c → `ClipByValue(x, c, FLT_MAX)` /
  *   `ClipByValue(x, -FLT_MAX, c)` (OpenCV's ReLU6 layer with bounds), except inside the subgraphs
  *   OpenCV fuses itself (l2_normalize, Keras ReLU6, LeakyRelu), which are left untouched;
+ * - `Add(y, Mul(x, c))` (or AddV2) with c a constant vector and y not constant → `AddN(y, Mul(x, c))`
+ *   (OpenCV would take the Add for the bias of the Scale layer it makes of the Mul, and fail with
+ *   "Const input blob for weights not found": MTCNN's PReLU);
  * - `FusedBatchNormV2` → `FusedBatchNormV3` (same inputs and attributes; OpenCV only dispatches V1 and V3);
  * - `BatchNormWithGlobalNormalization` (left by fold-batch-norms) → `FusedBatchNorm`, inference mode.
  * What has no OpenCV equivalent is left as is with a `ctx.warn`; see {@link rejectedOps}.
@@ -323,6 +348,14 @@ export function opencvCompat(): Pass {
             const lo = scalar(names.unique(`${n.name}/clip_min`), n.op === 'Maximum' ? v : -FLT_MAX, n.device);
             const hi = scalar(names.unique(`${n.name}/clip_max`), n.op === 'Maximum' ? FLT_MAX : v, n.device);
             return [lo, hi, opNode(n, n.name, 'ClipByValue', [data[1 - ci]!, lo.name, hi.name, ...ctrl])];
+          }
+          case 'Add':
+          case 'AddV2': {
+            // AddN of two inputs is the same sum; parseMul does not take an AddN for its bias, and
+            // parseBias makes it an element-wise sum (checked in OpenCV.js 4.12).
+            if (!isVariableAdd(ix, n) || data.length !== 2) return undefined;
+            if (!data.some((s) => isVectorScale(ix, producer(ix, s)))) return undefined;
+            return [cloneNode(n, { op: 'AddN', attr: { T: n.attr['T'] ?? attrValue.type(DataType.DT_FLOAT), N: attrValue.i(2) } })];
           }
           case 'FusedBatchNormV2':
             return [cloneNode(n, { op: 'FusedBatchNormV3' })];
