@@ -94,7 +94,7 @@ function listJson(l: ListValue): object {
   const out: Record<string, unknown> = {};
   if (l.s?.length) out['s'] = l.s.map(toBase64);
   if (l.i?.length) out['i'] = l.i.map(i64);
-  if (l.f?.length) out['f'] = [...l.f];
+  if (l.f?.length) out['f'] = l.f.map(Math.fround);
   if (l.b?.length) out['b'] = [...l.b];
   if (l.type?.length) out['type'] = l.type.map(dataTypeName);
   if (l.shape?.length) out['shape'] = l.shape.map(shapeJson);
@@ -121,7 +121,8 @@ function attrJson(a: AttrValue): object {
   if (own(a, 'func')) return { func: funcJson(a.func!) };
   if (own(a, 'type')) return { type: dataTypeName(a.type!) };
   if (own(a, 'b')) return { b: a.b };
-  if (own(a, 'f')) return { f: a.f };
+  // AttrValue.f is a proto float: TF sees the float32 value even if a built graph holds a double.
+  if (own(a, 'f')) return { f: Math.fround(a.f!) };
   if (own(a, 'i')) return { i: i64(a.i) };
   if (own(a, 'placeholder')) return { placeholder: a.placeholder };
   return {};
