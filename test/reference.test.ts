@@ -3,6 +3,7 @@
  * (native OpenCV is not available here to cross-check), and on real TF1 graphs.
  */
 import { readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decodeGraph } from '../src/converter/proto/codec.js';
@@ -186,6 +187,29 @@ test('real graph: HED with the is_training bool fed false (49 tf.cond batch norm
   assert.equal(out!.shape, [1, 256, 256, 1]);
   assert.ok(out!.data.every(Number.isFinite));
   assert.ok(Math.max(...out!.data) - Math.min(...out!.data) > 1, 'edge logits vary over the image');
+});
+
+test('real graph: AIZOO face-mask SSD (Keras-frozen, Shape/StridedSlice/Pack/Reshape heads)', async () => {
+  const g = decodeGraph(readFileSync(new URL('aizoo_face_mask_detection.pb', MODELS)));
+  const [loc, cls] = await runReference(
+    g,
+    { data_1: { shape: [1, 260, 260, 3], data: randArray(260 * 260 * 3, 11).map((v) => v + 0.5) } },
+    ['loc_branch_concat_1/concat', 'cls_branch_concat_1/concat'],
+    { backend: 'wasm' },
+  );
+  assert.equal(loc!.shape, [1, 5972, 4]);
+  assert.equal(cls!.shape, [1, 5972, 2]);
+  assert.ok(cls!.data.every((v) => v > 0 && v < 1), 'class scores are sigmoids');
+  assert.ok(loc!.data.every(Number.isFinite));
+});
+
+test('tensors are disposed: repeated runs leave the tfjs tensor count unchanged', async () => {
+  const g = condBnGraph(false);
+  const feeds = { input: { shape: [1, 2, 2, 3], data: randArray(12, 13) }, phase_train: { shape: [], data: new Uint8Array([0]), dtype: 'bool' as const } };
+  await runReference(g, feeds, ['out']);
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 3; i++) await runReference(g, feeds, ['out', 'cond/Merge']);
+  assert.is(tf.memory().numTensors, before);
 });
 
 test.run();

@@ -267,19 +267,15 @@ function placeholderJson(n: NodeDef, dtype: WeightDtype): object {
   return { name: n.name, op: 'Placeholder', input: [], attr: { dtype: { type: dataTypeName(tfDtypeToTf[dtype]) } } };
 }
 
-let backendReady: Promise<void> | undefined;
-let backendName: string | undefined;
+let wasmLoaded: Promise<unknown> | undefined;
 
+/** Switches tfjs to `name` unless it is already active (other test files may switch it too). */
 async function useBackend(name: 'cpu' | 'wasm'): Promise<void> {
-  if (backendName === name && backendReady) return backendReady;
-  backendName = name;
-  backendReady = (async () => {
-    if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
-    const ok = await tf.setBackend(name);
-    if (!ok) throw new Error(`Cannot run reference: tfjs backend "${name}" failed to initialize`);
-    await tf.ready();
-  })();
-  return backendReady;
+  if (name === 'wasm') await (wasmLoaded ??= import('@tensorflow/tfjs-backend-wasm'));
+  if (tf.getBackend() === name) return;
+  const ok = await tf.setBackend(name);
+  if (!ok) throw new Error(`Cannot run reference: tfjs backend "${name}" failed to initialize`);
+  await tf.ready();
 }
 
 /**
