@@ -138,7 +138,8 @@ export function tensorToHost(t: TensorProto, where = 'tensor'): HostTensor {
     if (content.byteOffset % info.bytes === 0) {
       return { dtype: t.dtype, shape, data: info.view(content.buffer as ArrayBuffer, content.byteOffset, n) };
     }
-    const copy = content.slice();
+    // new Uint8Array(x) copies; Buffer#slice would return a view of the whole file instead.
+    const copy = new Uint8Array(content);
     return { dtype: t.dtype, shape, data: info.view(copy.buffer, 0, n) };
   }
   const list = listFor(t) ?? [];
