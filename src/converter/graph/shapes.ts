@@ -162,15 +162,19 @@ class Analyzer {
   }
 
   private visit(node: NodeDef): void {
-    const keys = node.input.filter((s) => !s.startsWith('^')).map((s) => {
+    const keys: string[] = [];
+    for (const s of node.input) {
+      if (s.charCodeAt(0) === 94 /* ^ */) continue;
       const r = parseInput(s);
-      return tensorKey(r.node, r.port);
-    });
+      keys.push(r.port === 0 ? `${r.node}:0` : tensorKey(r.node, r.port));
+    }
+    const name = node.name;
+    const shapes = this.shapes;
     const inShape = (i: number): Shape => {
       const k = keys[i];
-      return k === undefined ? undefined : this.shapes.get(k);
+      return k === undefined ? undefined : shapes.get(k);
     };
-    const set = (port: number, s: Shape) => this.shapes.set(tensorKey(node.name, port), s);
+    const set = (port: number, s: Shape) => void shapes.set(tensorKey(name, port), s);
     // A malformed node leaves its outputs unknown: shape inference never fails a conversion.
     try {
       const out = this.shapeOf(node, keys, inShape, set);
@@ -178,10 +182,13 @@ class Analyzer {
     } catch {
       set(0, undefined);
     }
+    // Most nodes have no small value in and are not a value source: skip them cheaply.
+    const op = node.op;
+    if (op !== 'Const' && op !== 'Shape' && op !== 'Size' && op !== 'Rank' && !keys.some((k) => this.values.has(k))) return;
     try {
       this.valueOf(node, keys);
     } catch {
-      for (let p = 0; p < 8; p++) this.values.delete(tensorKey(node.name, p));
+      for (let p = 0; p < 8; p++) this.values.delete(tensorKey(name, p));
     }
   }
 
@@ -490,6 +497,9 @@ class Analyzer {
       const t = node.attr['value']?.tensor;
       const dims = t && shapeDims(t.tensor_shape);
       if (!t || !dims || dims.some((d) => d < 0) || numElements(dims) > VALUE_LIMIT) return;
+      // Values matter for shape arithmetic (integers) and scalar operands (Fill, Range); decoding
+      // every small float vector (biases, batch-norm parameters) would only cost time.
+      if (isFloat(t.dtype) && numElements(dims) > 8) return;
       let h: HostTensor;
       try {
         h = tensorToHost(t, `"${node.name}"`);
