@@ -151,13 +151,17 @@ test('every batch norm block has the two tf.cond blocks of the doc', () => {
     assert.equal(get(`${x}/cond_1/Switch_1`).input, [`${x}/cond/Merge`, `${x}/cond_1/pred_id`]);
     assert.equal(get(`${x}/cond_1/Merge`).input, [`${x}/cond_1/Switch_1`, `${x}/cond_1/Identity`]);
   }
-  // Consts are tensor_content, except the splat gammas and the empty training-mean/variance.
+  // Consts are stored as TF's make_tensor_proto stores them: more than one element as
+  // tensor_content, one element as a value list; the exceptions are the splat gammas and the empty
+  // training-mean/variance.
   for (const n of tiny.node) {
     if (n.op !== 'Const') continue;
     const t = n.attr['value']!.tensor!;
     const size = shapeDims(t.tensor_shape)!.reduce((p, d) => p * d, 1);
     if (n.name.endsWith('/BatchNorm/Const') || size === 0) continue;
-    assert.ok((t.tensor_content?.length ?? 0) > 0 && !t.float_val?.length && !t.int_val?.length, `${n.name} is tensor_content`);
+    const listed = (t.float_val?.length ?? 0) + (t.int_val?.length ?? 0);
+    if (size === 1) assert.ok(!t.tensor_content?.length && listed === 1, `${n.name} is a value list`);
+    else assert.ok((t.tensor_content?.length ?? 0) > 0 && listed === 0, `${n.name} is tensor_content`);
   }
 });
 

@@ -158,14 +158,32 @@ export function tensorToHost(t: TensorProto, where = 'tensor'): HostTensor {
 }
 
 /**
- * Encodes a host tensor as a TensorProto with `tensor_content` (never a splat list). The bytes are
- * copied, so later changes to `data` do not leak into the graph.
+ * Encodes a host tensor as a TensorProto the way TensorFlow's `make_tensor_proto` does: a tensor of
+ * more than one element as `tensor_content` (never a splat list: OpenCV reads a short list as the
+ * whole tensor), and a scalar or one-element tensor as its typed value list (`float_val`,
+ * `int_val`, …): OpenCV's importer reads some scalars, e.g. the ConcatV2 axis, from `int_val` only.
+ * The values are copied, so later changes to `data` do not leak into the graph.
  */
 export function hostToTensor(h: HostTensor): TensorProto {
   const info = INFO[h.dtype];
   if (!info) throw new FacenetDnnError('ERR_GRAPH', `Cannot write a constant of dtype ${dataTypeName(h.dtype)}`);
   const n = numElements(h.shape);
   if (h.data.length !== n) throw new RangeError(`Cannot write constant: ${h.data.length} values for shape [${h.shape}]`);
+  if (h.dtype === DataType.DT_HALF) throw new FacenetDnnError('ERR_GRAPH', 'Cannot write a DT_HALF constant');
+  const base: TensorProto = { dtype: h.dtype, tensor_shape: makeShape(h.shape) };
+  if (n <= 1) {
+    if (n === 0) return base;
+    const v = h.data[0]!;
+    switch (h.dtype) {
+      case DataType.DT_FLOAT: return { ...base, float_val: [v] };
+      case DataType.DT_DOUBLE: return { ...base, double_val: [v] };
+      case DataType.DT_INT64: return { ...base, int64_val: [v] };
+      case DataType.DT_UINT64: return { ...base, uint64_val: [v] };
+      case DataType.DT_UINT32: return { ...base, uint32_val: [v] };
+      case DataType.DT_BOOL: return { ...base, bool_val: [v !== 0] };
+      default: return { ...base, int_val: [v] };
+    }
+  }
   let content: Uint8Array;
   if (h.dtype === DataType.DT_INT64 || h.dtype === DataType.DT_UINT64) {
     content = new Uint8Array(n * 8);
@@ -174,14 +192,12 @@ export function hostToTensor(h: HostTensor): TensorProto {
       if (h.dtype === DataType.DT_INT64) dv.setBigInt64(i * 8, BigInt(Math.trunc(h.data[i]!)), true);
       else dv.setBigUint64(i * 8, BigInt(Math.trunc(h.data[i]!)), true);
     }
-  } else if (h.dtype === DataType.DT_HALF) {
-    throw new FacenetDnnError('ERR_GRAPH', 'Cannot write a DT_HALF constant');
   } else {
     const typed = info.make(n);
     typed.set(h.data);
     content = new Uint8Array(typed.buffer, 0, n * info.bytes);
   }
-  return { dtype: h.dtype, tensor_shape: makeShape(h.shape), tensor_content: content };
+  return { ...base, tensor_content: content };
 }
 
 /** A Const node holding `h`. */

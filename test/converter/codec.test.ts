@@ -25,11 +25,16 @@ test('splat constants and tensor_content decode to the same values', () => {
   assert.equal(Array.from(partial.data), [7, 8, 8, 8]);
   const empty = tensorToHost({ dtype: DataType.DT_FLOAT, tensor_shape: { dim: [{ size: 2 }] } });
   assert.equal(Array.from(empty.data), [0, 0]);
-  // hostToTensor always writes tensor_content (OpenCV misreads splats); decoding it gives the values back.
+  // hostToTensor writes tensor_content for > 1 element (OpenCV misreads splats) and a value list for
+  // one element (OpenCV reads the ConcatV2 axis from int_val), as TF's make_tensor_proto does.
   const t = hostToTensor({ dtype: DataType.DT_FLOAT, shape: [2, 2], data: new Float32Array([1, -2, 3.25, 4]) });
   assert.is(t.float_val, undefined);
   assert.is(t.tensor_content!.length, 16);
   assert.equal(Array.from(new Float32Array(t.tensor_content!.slice().buffer)), [1, -2, 3.25, 4]);
+  const one = hostToTensor({ dtype: DataType.DT_INT32, shape: [], data: Int32Array.of(3) });
+  assert.equal(one.int_val, [3]);
+  assert.is(one.tensor_content, undefined);
+  assert.equal(hostToTensor({ dtype: DataType.DT_FLOAT, shape: [1], data: Float32Array.of(0.5) }).float_val, [0.5]);
   const i64 = hostToTensor({ dtype: DataType.DT_INT64, shape: [2], data: new Float64Array([-1, 5]) });
   assert.equal(Array.from(tensorToHost(i64).data), [-1, 5]);
 });

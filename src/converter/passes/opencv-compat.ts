@@ -269,9 +269,21 @@ function isSplat(node: NodeDef): boolean {
 }
 
 /**
+ * A one-element Const stored in `tensor_content`: TensorFlow writes those as a value list, and
+ * OpenCV reads some of them (the ConcatV2 axis) from `int_val` only, getting garbage otherwise.
+ */
+function isScalarContent(node: NodeDef): boolean {
+  const t = node.attr['value']?.tensor;
+  if (!t || !t.tensor_content?.length || !isNumericDtype(t.dtype) || t.dtype === DataType.DT_HALF) return false;
+  const dims = shapeDims(t.tensor_shape);
+  return !!dims && numElements(dims) === 1;
+}
+
+/**
  * Rewrites, each keeping the rewritten node's name (so consumers and `ctx.outputs` keep working):
  * - non-scalar Consts stored as a splat → `tensor_content` (OpenCV reads the short list as the
- *   whole tensor, and ignores a FusedBatchNorm gamma/beta stored that way);
+ *   whole tensor, and ignores a FusedBatchNorm gamma/beta stored that way), and one-element Consts
+ *   stored as `tensor_content` → a value list (see {@link isScalarContent});
  * - `Sub(c, x)` → `Add(Mul(x, -1), c)` (OpenCV computes `x − c` for a constant first operand);
  * - `Neg(x)` → `Mul(x, -1)`;
  * - `SquaredDifference(a, b)` → `Mul(d, d)` with `d = Sub(a, b)`, the constant side (if any) last;
@@ -306,7 +318,7 @@ export function opencvCompat(): Pass {
         const isConst = (s: string | undefined) => !!constBehind(ix, s);
         switch (n.op) {
           case 'Const': {
-            if (!isSplat(n)) return undefined;
+            if (!isSplat(n) && !isScalarContent(n)) return undefined;
             const h = tensorToHost(n.attr['value']!.tensor!, `"${n.name}"`);
             return [cloneNode(n, { attr: { ...n.attr, value: { tensor: hostToTensor(h) } } })];
           }
