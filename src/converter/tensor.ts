@@ -162,7 +162,9 @@ export function tensorToHost(t: TensorProto, where = 'tensor'): HostTensor {
  * more than one element as `tensor_content` (never a splat list: OpenCV reads a short list as the
  * whole tensor), and a scalar or one-element tensor as its typed value list (`float_val`,
  * `int_val`, …): OpenCV's importer reads some scalars, e.g. the ConcatV2 axis, from `int_val` only.
- * The values are copied, so later changes to `data` do not leak into the graph.
+ * When `data` already has the dtype's array type its memory is shared, not copied (a full FaceNet
+ * has 90 MB of weights: a copy per write would break the converter's memory budget), so `data`
+ * must not be changed afterwards; graphs are immutable by convention anyway.
  */
 export function hostToTensor(h: HostTensor): TensorProto {
   const info = INFO[h.dtype];
@@ -193,9 +195,12 @@ export function hostToTensor(h: HostTensor): TensorProto {
       else dv.setBigUint64(i * 8, BigInt(Math.trunc(h.data[i]!)), true);
     }
   } else {
-    const typed = info.make(n);
-    typed.set(h.data);
-    content = new Uint8Array(typed.buffer, 0, n * info.bytes);
+    let typed = h.data;
+    if (typed.constructor !== info.make(0).constructor) {
+      typed = info.make(n);
+      typed.set(h.data);
+    }
+    content = new Uint8Array(typed.buffer, typed.byteOffset, n * info.bytes);
   }
   return { ...base, tensor_content: content };
 }

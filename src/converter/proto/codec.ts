@@ -9,13 +9,14 @@ import type { GraphDef, Int64, LongLike, TensorShapeProto, TensorProto, AttrValu
 
 type PbType = protobuf.Type;
 
-let types: { graph: PbType; functionName: PbType } | undefined;
+let types: { graph: PbType; node: PbType; functionName: PbType } | undefined;
 
 function pb() {
   if (!types) {
     const root = protobuf.Root.fromJSON(descriptor as protobuf.INamespace);
     types = {
       graph: root.lookupType('tensorflow.GraphDef'),
+      node: root.lookupType('tensorflow.NodeDef'),
       functionName: root.lookupType('tensorflow.FunctionDefName'),
     };
   }
@@ -154,9 +155,54 @@ export function decodeGraph(bytes: Uint8Array, options: DecodeOptions = {}): Gra
  * Encodes a GraphDef to binary protobuf. Accepts graphs from {@link decodeGraph} and plain objects
  * built with the {@link GraphDef} shape alike. Fields are written in field-number order and map
  * entries in insertion order, so decode→encode of a TensorFlow-written file gives the same bytes.
+ *
+ * Nodes are encoded one by one and copied into an output buffer of the exact size: encoding a 95 MB
+ * graph in one protobufjs writer would grow (and copy) its buffer by doubling and copy it again at
+ * the end, about three times the model size at its peak. Large nodes (weights) are encoded once to
+ * learn their size and again when copied, so that at most one of them is held besides the output.
  */
 export function encodeGraph(graph: GraphDef): Uint8Array {
-  return pb().graph.encode(graph as unknown as protobuf.Message).finish();
+  const { graph: graphType, node: nodeType } = pb();
+  const encodeNode = (n: NodeDef) => nodeType.encode(n as unknown as protobuf.Message).finish();
+  const BIG = 1 << 16;
+  const sizes = graph.node.map((n) => {
+    const b = encodeNode(n);
+    return b.length > BIG ? b.length : b;
+  });
+  // Everything but `node` (field 1, written first as TF does): library, version, versions, debug_info.
+  const rest = graphType.encode({ ...graph, node: [] } as unknown as protobuf.Message).finish();
+  let size = rest.length;
+  for (const e of sizes) {
+    const len = typeof e === 'number' ? e : e.length;
+    size += 1 + varintSize(len) + len;
+  }
+  const out = new Uint8Array(size);
+  let pos = 0;
+  for (let i = 0; i < sizes.length; i++) {
+    const e = sizes[i]!;
+    const b = typeof e === 'number' ? encodeNode(graph.node[i]!) : e;
+    if (b.length !== (typeof e === 'number' ? e : b.length)) throw new Error(`Internal error: node "${graph.node[i]!.name}" encoded to two sizes`);
+    out[pos++] = 0x0a; // field 1 (node), wire type 2 (length-delimited)
+    let len = b.length;
+    while (len > 0x7f) {
+      out[pos++] = (len & 0x7f) | 0x80;
+      len >>>= 7;
+    }
+    out[pos++] = len;
+    out.set(b, pos);
+    pos += b.length;
+  }
+  out.set(rest, pos);
+  return out;
+}
+
+function varintSize(n: number): number {
+  let size = 1;
+  while (n > 0x7f) {
+    n >>>= 7;
+    size++;
+  }
+  return size;
 }
 
 /** The names of the functions in a graph's (opaque) function library; empty when it has none. */

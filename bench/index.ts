@@ -1,0 +1,4 @@
+/** `npm run bench`: every suite, results in bench/results/. */
+import { runConvertBench } from './convert.js';
+
+await runConvertBench();
