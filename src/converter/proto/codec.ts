@@ -156,44 +156,41 @@ export function decodeGraph(bytes: Uint8Array, options: DecodeOptions = {}): Gra
  * built with the {@link GraphDef} shape alike. Fields are written in field-number order and map
  * entries in insertion order, so decode→encode of a TensorFlow-written file gives the same bytes.
  *
- * Nodes are encoded one by one and copied into an output buffer of the exact size: encoding a 95 MB
- * graph in one protobufjs writer would grow (and copy) its buffer by doubling and copy it again at
- * the end, about three times the model size at its peak. Large nodes (weights) are encoded once to
- * learn their size and again when copied, so that at most one of them is held besides the output.
+ * Memory: one protobufjs writer for a 95 MB graph would grow its buffer by doubling (copying it
+ * each time) and copy it once more at the end, about three times the model size at its peak. So the
+ * nodes are first encoded one by one into a single reused scratch writer, only to learn their
+ * sizes, then encoded again straight into an output buffer allocated once at the exact size.
  */
 export function encodeGraph(graph: GraphDef): Uint8Array {
   const { graph: graphType, node: nodeType } = pb();
-  const encodeNode = (n: NodeDef) => nodeType.encode(n as unknown as protobuf.Message).finish();
-  const BIG = 1 << 16;
+  const scratch = new protobuf.Writer();
   const sizes = graph.node.map((n) => {
-    const b = encodeNode(n);
-    return b.length > BIG ? b.length : b;
+    scratch.reset();
+    nodeType.encode(n as unknown as protobuf.Message, scratch);
+    return scratch.pos;
   });
   // Everything but `node` (field 1, written first as TF does): library, version, versions, debug_info.
-  const rest = graphType.encode({ ...graph, node: [] } as unknown as protobuf.Message).finish();
-  let size = rest.length;
-  for (const e of sizes) {
-    const len = typeof e === 'number' ? e : e.length;
-    size += 1 + varintSize(len) + len;
-  }
-  const out = new Uint8Array(size);
-  let pos = 0;
-  for (let i = 0; i < sizes.length; i++) {
-    const e = sizes[i]!;
-    const b = typeof e === 'number' ? encodeNode(graph.node[i]!) : e;
-    if (b.length !== (typeof e === 'number' ? e : b.length)) throw new Error(`Internal error: node "${graph.node[i]!.name}" encoded to two sizes`);
-    out[pos++] = 0x0a; // field 1 (node), wire type 2 (length-delimited)
-    let len = b.length;
-    while (len > 0x7f) {
-      out[pos++] = (len & 0x7f) | 0x80;
-      len >>>= 7;
-    }
-    out[pos++] = len;
-    out.set(b, pos);
-    pos += b.length;
-  }
-  out.set(rest, pos);
-  return out;
+  const rest = { ...graph, node: [] } as unknown as protobuf.Message;
+  scratch.reset();
+  graphType.encode(rest, scratch);
+  let total = scratch.pos;
+  for (const len of sizes) total += 1 + varintSize(len) + len;
+
+  // The writer reserves room for the worst case before writing (10 bytes for a varint, 3 bytes per
+  // character for a string): slack at the end keeps it from growing (and copying) the output buffer
+  // for any name or string up to ~20k characters. Past that it grows, which costs memory, not bytes.
+  const SLACK = 1 << 16;
+  const out = new protobuf.Writer();
+  out.buf = new Uint8Array(total + SLACK);
+  out.pos = 0;
+  graph.node.forEach((n, i) => {
+    out.uint32(0x0a); // field 1 (node), wire type 2 (length-delimited)
+    out.uint32(sizes[i]!);
+    nodeType.encode(n as unknown as protobuf.Message, out);
+  });
+  graphType.encode(rest, out);
+  if (out.pos !== total) throw new Error(`Internal error: graph encoded to ${out.pos} bytes, expected ${total}`);
+  return out.buf.subarray(0, total);
 }
 
 function varintSize(n: number): number {
