@@ -11,19 +11,25 @@ export function parseShape(text: string, what = 'shape'): number[] {
   const parts = text.split(',').map((s) => s.trim());
   const dims = parts.map((p) => (p === '?' ? -1 : Number(p)));
   if (!parts.length || parts.some((p) => p === '') || dims.some((d) => !Number.isInteger(d) || d < -1)) {
-    throw new UsageError(`Cannot parse ${what} "${text}": expected comma-separated integers such as 1,160,160,3 (-1 for dynamic)`);
+    throw new UsageError(`Cannot parse ${what}: "${text}" is not comma-separated integers such as 1,160,160,3 (-1 for dynamic)`);
   }
   return dims;
 }
 
-/** Parses `--input NAME[:d0,d1,...]`. The shape starts after the last colon followed by a digit, `-` or `?`. */
+/**
+ * Parses `--input NAME[:d0,d1,...]`. TensorFlow node names cannot contain a colon (it separates a
+ * tensor's output index), so everything after the last colon is the shape, and a bad shape is a usage
+ * error rather than a node name nobody has.
+ */
 export function parseInputSpec(text: string): InputSpec {
-  const m = /^(.+?):((?:-?\d+|\?)(?:,(?:-?\d+|\?))*)$/.exec(text);
-  if (!m) {
+  const colon = text.lastIndexOf(':');
+  if (colon < 0) {
     if (!text) throw new UsageError('Cannot parse --input "": expected NAME or NAME:d0,d1,...');
     return { name: text };
   }
-  return { name: m[1]!, shape: parseShape(m[2]!, `the shape of --input "${text}"`) };
+  const name = text.slice(0, colon);
+  if (!name) throw new UsageError(`Cannot parse --input "${text}": expected NAME or NAME:d0,d1,... with a name before the colon`);
+  return { name, shape: parseShape(text.slice(colon + 1), `the shape in --input "${text}"`) };
 }
 
 /** Parses `--set NAME=VALUE` where VALUE is true, false or a number. */

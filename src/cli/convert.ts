@@ -3,9 +3,12 @@ import { basename } from 'node:path';
 import { convert } from '../converter/convert.js';
 import { rejectedOps } from '../converter/passes/opencv-compat.js';
 import { decodeGraph } from '../converter/proto/codec.js';
+import type { GraphDef } from '../converter/proto/types.js';
 import { summarizeGraph } from '../converter/inspect.js';
+import { PRESETS } from '../converter/presets.js';
+import { shapeDims } from '../converter/tensor.js';
 import { parseInputSpec, parseSet, UsageError } from './args.js';
-import { readInput, writeAll } from './io.js';
+import { checkWritable, readInput, writeAll } from './io.js';
 
 export interface Io {
   out(line: string): void;
@@ -30,6 +33,12 @@ function topOps(ops: Record<string, number>, n = 8): string {
   return e.length > n ? `${head}, … (${e.length} ops)` : head || 'none';
 }
 
+/** The shape attr of the Placeholder `name` in `graph` (an inferred input keeps the graph's own). */
+function placeholderShape(graph: GraphDef, name: string): number[] | undefined {
+  const n = graph.node.find((x) => x.name === name);
+  return n?.attr['shape'] ? shapeDims(n.attr['shape'].shape) : undefined;
+}
+
 export function runConvert(args: string[], values: Values, io: Io): number {
   if (args.length !== 1) throw new UsageError(args.length ? `convert takes one input graph, got ${args.length}` : 'convert needs an input graph: facenet-dnn convert IN.pb -o OUT.pb');
   const [inPath] = args as [string];
@@ -37,14 +46,22 @@ export function runConvert(args: string[], values: Values, io: Io): number {
   if (typeof outPath !== 'string') throw new UsageError('convert needs -o OUT.pb');
   const pbtxtPath = typeof values['pbtxt'] === 'string' ? values['pbtxt'] : undefined;
   if (values['opencv-config'] && !pbtxtPath) throw new UsageError('--opencv-config goes with --pbtxt FILE');
+  if (pbtxtPath !== undefined && pbtxtPath === outPath) throw new UsageError(`Cannot write both the model and --pbtxt to "${outPath}"`);
+  const preset = typeof values['preset'] === 'string' ? values['preset'] : undefined;
+  if (preset !== undefined && !Object.hasOwn(PRESETS, preset)) {
+    throw new UsageError(`Unknown preset "${preset}" (known: ${Object.keys(PRESETS).join(', ')})`);
+  }
   const set = Object.fromEntries(list(values['set']).map(parseSet));
   const inputs = list(values['input']).map(parseInputSpec);
   const outputs = list(values['output']);
   const t0 = performance.now();
   const bytes = readInput(inPath);
+  // Before the conversion: a typo in -o should not cost the whole run.
+  checkWritable(outPath);
+  if (pbtxtPath) checkWritable(pbtxtPath);
   const result = convert(bytes, {
     source: basename(inPath),
-    preset: typeof values['preset'] === 'string' ? values['preset'] : undefined,
+    preset,
     set: Object.keys(set).length ? set : undefined,
     inputs: inputs.length ? inputs : undefined,
     outputs: outputs.length ? outputs : undefined,
@@ -61,7 +78,7 @@ export function runConvert(args: string[], values: Values, io: Io): number {
     return 0;
   }
   io.out(`converted ${inPath} → ${outPath}${pbtxtPath ? ` (+ ${pbtxtPath})` : ''} in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
-  io.out(`  inputs:   ${r.inputs.map((i) => `${i.name} ${shapeText(i.shape)}`).join(', ')}`);
+  io.out(`  inputs:   ${r.inputs.map((i) => `${i.name} ${shapeText(i.shape ?? placeholderShape(result.graph, i.name))}`).join(', ')}`);
   io.out(`  outputs:  ${r.outputs.join(', ')}`);
   io.out(`  nodes:    ${r.nodesBefore} → ${r.nodesAfter}`);
   io.out(`  removed:  ${topOps(r.opsRemoved)}`);

@@ -1,6 +1,8 @@
 /** `facenet-dnn forward`: run a graph in OpenCV.js on a raw float32 NHWC tensor. */
 import { basename } from 'node:path';
 import { inferOutputs } from '../converter/convert.js';
+import { FacenetDnnError } from '../converter/errors.js';
+import { parseInput } from '../converter/graph/names.js';
 import { decodeGraph } from '../converter/proto/codec.js';
 import { DataType } from '../converter/proto/types.js';
 import { attr, numElements } from '../converter/tensor.js';
@@ -39,7 +41,19 @@ export async function runForward(args: string[], values: Values, io: Io): Promis
     }
     inputName = ph[0]!.name;
   }
-  const outputs = Array.isArray(values['output']) && values['output'].length ? values['output'] : inferOutputs(graph, [inputName], basename(path));
+  // Names checked here, before loading OpenCV.js (~1 s): its own error ("Requested layer ... not
+  // found in function 'getLayerData'") does not say which file was searched.
+  const names = new Set(graph.node.map((x) => x.name));
+  if (!names.has(inputName)) {
+    throw new FacenetDnnError('ERR_UNKNOWN_NODE', `Cannot feed input "${inputName}": ${basename(path)} has no node of that name`);
+  }
+  const given = Array.isArray(values['output']) ? values['output'] : [];
+  for (const o of given) {
+    if (!names.has(parseInput(o).node)) {
+      throw new FacenetDnnError('ERR_UNKNOWN_NODE', `Cannot compute output "${o}": ${basename(path)} has no node "${parseInput(o).node}"`);
+    }
+  }
+  const outputs = given.length ? given : inferOutputs(graph, [inputName], basename(path));
   const cv = await loadOpenCV();
   const results = forwardTF(cv, model, { name: inputName, shape, data }, outputs);
   if (values['json']) {

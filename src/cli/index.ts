@@ -7,6 +7,7 @@ import { FacenetDnnError } from '../converter/errors.js';
 import { UsageError } from './args.js';
 import { runConvert, runInspect } from './convert.js';
 import { runForward } from './forward.js';
+import { FileError } from './io.js';
 
 const HELP = `facenet-dnn: run TensorFlow FaceNet graphs with OpenCV DNN
 
@@ -86,15 +87,40 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Node's parseArgs errors in the CLI's own style. Its messages are long and quote with '...'
+ * ("Unknown option '--frob'. To specify a positional argument starting with a '-', place it at the
+ * end of the command after '--', as in '-- \"--frob\""); the first sentence with the option is enough.
+ */
+function parseArgsMessage(e: { code: string; message: string }): string {
+  const opt = /'(-[^', ]*)(?:, (--[^' ]+))?/.exec(e.message);
+  const name = opt ? (opt[2] ?? opt[1]!) : undefined;
+  switch (e.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      if (name) return `Unknown option "${name}"`;
+      break;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      if (name && /argument missing/.test(e.message)) return `Option "${name}" needs a value`;
+      if (name && /does not take an argument/.test(e.message)) return `Option "${name}" takes no value`;
+      break;
+  }
+  return e.message;
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (e: unknown) => {
-    const usage = e instanceof UsageError || (e as { code?: string })?.code?.startsWith?.('ERR_PARSE_ARGS');
-    const msg = e instanceof Error ? e.message : String(e);
+    const code = (e as { code?: unknown })?.code;
+    const parseError = typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
+    const usage = e instanceof UsageError || parseError;
+    let msg = parseError ? parseArgsMessage(e as { code: string; message: string }) : e instanceof Error ? e.message : String(e);
+    // One line on stderr, whatever the source (OpenCV's exceptions span several lines).
+    msg = msg.replace(/\s*\n\s*/g, ' ').trim();
     process.stderr.write(`facenet-dnn: ${msg}${usage ? ' (see facenet-dnn --help)' : ''}\n`);
-    if (!usage && !(e instanceof FacenetDnnError) && process.env['FACENET_DNN_DEBUG']) {
+    const expected = usage || e instanceof FacenetDnnError || e instanceof FileError;
+    if (!expected && process.env['FACENET_DNN_DEBUG']) {
       process.stderr.write(`${(e as Error).stack}\n`);
     }
     process.exitCode = usage ? 2 : 1;
