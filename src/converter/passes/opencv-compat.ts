@@ -269,12 +269,20 @@ function isSplat(node: NodeDef): boolean {
 }
 
 /**
- * A one-element Const stored in `tensor_content`: TensorFlow writes those as a value list, and
- * OpenCV reads some of them (the ConcatV2 axis) from `int_val` only, getting garbage otherwise.
+ * Dtypes whose value list OpenCV's `getTensorContent` can read in place of `tensor_content`
+ * (float_val, double_val, int_val). For DT_QUINT8 it asserts `!content.empty()`: the one-element
+ * `*_quantized_const` of a Dequantize (opencv_face_detector_uint8.pb) must keep its bytes.
+ */
+const VALUE_LIST_DTYPES: ReadonlySet<DataType> = new Set([DataType.DT_FLOAT, DataType.DT_DOUBLE, DataType.DT_INT32]);
+
+/**
+ * A one-element float, double or int32 Const stored in `tensor_content`: TensorFlow writes those
+ * as a value list, and OpenCV reads some of them (the ConcatV2 axis) from `int_val` only, getting
+ * garbage otherwise. Other dtypes are left as they are (see {@link VALUE_LIST_DTYPES}).
  */
 function isScalarContent(node: NodeDef): boolean {
   const t = node.attr['value']?.tensor;
-  if (!t || !t.tensor_content?.length || !isNumericDtype(t.dtype) || t.dtype === DataType.DT_HALF) return false;
+  if (!t || !t.tensor_content?.length || !VALUE_LIST_DTYPES.has(t.dtype)) return false;
   const dims = shapeDims(t.tensor_shape);
   return !!dims && numElements(dims) === 1;
 }
