@@ -131,6 +131,18 @@ export function inferOutputs(graph: GraphDef, inputs: readonly string[], source:
   return sinks;
 }
 
+/** Runs `fn`, prefixing the message of a graph error with the graph's source so it names the file. */
+function inGraph<T>(source: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof FacenetDnnError && !e.message.includes(source)) {
+      throw new FacenetDnnError(e.code, `${source}: ${e.message}`, { cause: e });
+    }
+    throw e;
+  }
+}
+
 function histogram(graph: GraphDef): Record<string, number> {
   return summarizeGraph(graph).ops;
 }
@@ -161,12 +173,15 @@ export function convert(model: Uint8Array | GraphDef, options: ConvertOptions = 
   const graph = model instanceof Uint8Array ? decodeGraph(model, { source }) : model;
   const set = { ...preset?.set, ...options.set };
   const inputs = mergeInputs(preset?.inputs, options.inputs) ?? inferInputs(graph, set, source);
-  const index = new GraphIndex(graph);
-  for (const i of inputs) index.get(i.name, 'input');
-  for (const k of Object.keys(set)) index.get(k, 'placeholder to freeze');
+  const index = inGraph(source, () => new GraphIndex(graph));
+  const mustExist = (name: string, role: string) => {
+    if (!index.has(name)) throw new FacenetDnnError('ERR_UNKNOWN_NODE', `Cannot find ${role} "${name}" in ${source}`);
+  };
+  for (const i of inputs) mustExist(i.name, 'input');
+  for (const k of Object.keys(set)) mustExist(k, 'placeholder to freeze');
   const inputNames = inputs.map((i) => i.name);
   const outputs = options.outputs ?? preset?.outputs ?? inferOutputs(graph, inputNames, source);
-  for (const o of outputs) index.get(o, 'output');
+  for (const o of outputs) mustExist(o, 'output');
   // An output that does not depend on any input is a constant: OpenCV has no use for such a graph.
   const needs = ancestorsOf(graph, outputs, new Set(inputNames));
   for (const i of inputNames) {
@@ -182,10 +197,12 @@ export function convert(model: Uint8Array | GraphDef, options: ConvertOptions = 
     },
   };
   const passes: PassProgress[] = [];
-  const out = runPasses(graph, defaultPasses({ set, inputs }), ctx, (p) => {
-    passes.push(p);
-    options.onProgress?.(p);
-  });
+  const out = inGraph(source, () =>
+    runPasses(graph, defaultPasses({ set, inputs }), ctx, (p) => {
+      passes.push(p);
+      options.onProgress?.(p);
+    }),
+  );
   const opsBefore = histogram(graph);
   const opsAfter = histogram(out);
   const opsRemoved: Record<string, number> = {};
