@@ -2,6 +2,7 @@
  * Constant-folding kernels against tfjs-core's cpu backend (an independent implementation of TF
  * semantics) on seeded random inputs: int results exactly, float results within 1 ulp.
  */
+import { prng } from '../support/numeric.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs-core';
@@ -15,15 +16,7 @@ test.before(async () => {
   await tf.setBackend('cpu');
 });
 
-let seed = 12345;
-function rand(): number {
-  // mulberry32
-  seed |= 0;
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const rand = prng(12345);
 const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
 const randF = (s: number[], lo = -3, hi = 3) => Float32Array.from({ length: size(s) }, () => lo + (hi - lo) * rand());
 const randI = (s: number[], lo = -9, hi = 9) => Int32Array.from({ length: size(s) }, () => lo + Math.floor((hi - lo + 1) * rand()));

@@ -1,16 +1,8 @@
 /** Numeric helpers for tests: a seeded PRNG and difference measures. */
+import { mulberry32 } from '../../fixtures/prng.js';
 
-/** mulberry32: a small deterministic PRNG, uniform in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG, uniform in [0, 1). */
+export const prng = mulberry32;
 
 /** `n` uniform values in [lo, hi). */
 export function uniform(n: number, seed: number, lo = -1, hi = 1): Float32Array {

@@ -39,3 +39,20 @@ export function inputNode(input: string): string {
 export function tensorKey(node: string, port: number): string {
   return `${node}:${port}`;
 }
+
+/** Hands out node names not yet used in a graph: `base`, else `base_1`, `base_2`, … */
+export class UniqueNames {
+  private readonly used: Set<string>;
+
+  constructor(nodes: ReadonlyArray<{ name: string }>) {
+    this.used = new Set(nodes.map((n) => n.name));
+  }
+
+  /** A name not used so far (and now reserved), derived from `base`. */
+  unique(base: string): string {
+    let name = base;
+    for (let i = 1; this.used.has(name); i++) name = `${base}_${i}`;
+    this.used.add(name);
+    return name;
+  }
+}

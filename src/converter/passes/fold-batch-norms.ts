@@ -8,7 +8,7 @@
  * b' = b·scale + shift. Computed in float64, stored as float32.
  */
 import { GraphIndex } from '../graph/graph.js';
-import { parseInput, tensorName } from '../graph/names.js';
+import { parseInput, tensorName, UniqueNames } from '../graph/names.js';
 import { cloneNode } from '../proto/codec.js';
 import { DataType } from '../proto/types.js';
 import type { GraphDef, NodeDef } from '../proto/types.js';
@@ -458,19 +458,6 @@ function matchMulAdd(cx: Ctx, add: NodeDef): Plan | string | undefined {
   return undefined;
 }
 
-class Names {
-  private readonly used: Set<string>;
-  constructor(nodes: readonly NodeDef[]) {
-    this.used = new Set(nodes.map((n) => n.name));
-  }
-  unique(base: string): string {
-    let name = base;
-    for (let i = 1; this.used.has(name); i++) name = `${base}_${i}`;
-    this.used.add(name);
-    return name;
-  }
-}
-
 /** Removes nodes left without any consumer, starting from `roots` and walking up their inputs. */
 function pruneDead(nodes: NodeDef[], roots: Iterable<string>, protect: ReadonlySet<string>): NodeDef[] {
   const byName = new Map(nodes.map((n) => [n.name, n] as const));
@@ -502,7 +489,7 @@ function floatConst(name: string, shape: number[], data: ArrayLike<number>, devi
 
 function applyPlan(graph: GraphDef, cx: Ctx, plan: Plan): GraphDef {
   const { linear: L, scale, shift, out } = plan;
-  const names = new Names(graph.node);
+  const names = new UniqueNames(graph.node);
   const w = new Float32Array(L.w.data.length);
   for (let i = 0; i < w.length; i++) w[i] = L.w.data[i]! * scale[L.channel(i)]!;
   const b = new Float64Array(L.c);
@@ -583,7 +570,7 @@ function mergeBiasChains(graph: GraphDef, protect: ReadonlySet<string>): GraphDe
       const b1 = cx.ev.eval(inner.input[1]!);
       const b2 = cx.ev.eval(outer.input[1]!);
       if (!b1 || !b2 || b1.shape.length !== 1 || b2.shape.length !== 1 || b1.data.length !== b2.data.length) continue;
-      const names = new Names(g.node);
+      const names = new UniqueNames(g.node);
       const sum = floatConst(names.unique(`${outer.name}/merged_bias`), [...b1.shape], b1.data.map((v, i) => v + b2.data[i]!), outer.device);
       const merged = cloneNode(outer, { input: [inner.input[0]!, sum.name] });
       const nodes: NodeDef[] = [];

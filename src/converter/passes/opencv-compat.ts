@@ -4,7 +4,7 @@
  * The op knowledge lives in `../opencv-ops.ts` (read from OpenCV's tf_importer.cpp).
  */
 import { GraphIndex } from '../graph/graph.js';
-import { parseInput } from '../graph/names.js';
+import { parseInput, UniqueNames } from '../graph/names.js';
 import { cloneNode } from '../proto/codec.js';
 import { DataType } from '../proto/types.js';
 import type { GraphDef, NodeDef } from '../proto/types.js';
@@ -223,19 +223,6 @@ export function rejectedOps(graph: GraphDef): Array<{ op: string; nodes: string[
 // Rewrites
 // ---------------------------------------------------------------------------------------------
 
-class Names {
-  private readonly used: Set<string>;
-  constructor(nodes: readonly NodeDef[]) {
-    this.used = new Set(nodes.map((n) => n.name));
-  }
-  unique(base: string): string {
-    let name = base;
-    for (let i = 1; this.used.has(name); i++) name = `${base}_${i}`;
-    this.used.add(name);
-    return name;
-  }
-}
-
 function scalar(name: string, value: number, device?: string): NodeDef {
   return constNode(name, { dtype: DataType.DT_FLOAT, shape: [], data: Float32Array.of(value) }, device);
 }
@@ -310,7 +297,7 @@ export function opencvCompat(): Pass {
     name: 'opencv-compat',
     run(graph: GraphDef, ctx: PassContext): GraphDef {
       const ix = new GraphIndex(graph);
-      const names = new Names(graph.node);
+      const names = new UniqueNames(graph.node);
       const out: NodeDef[] = [];
       const cannot = (n: NodeDef, why: string) => ctx.warn(`Cannot rewrite "${n.name}" (${n.op}) for OpenCV: ${why}`);
       for (const n of graph.node) {
