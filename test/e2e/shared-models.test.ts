@@ -33,18 +33,7 @@ interface Tensor {
 const FALSE: ReferenceFeed = { shape: [], data: new Uint8Array([0]), dtype: 'bool' };
 
 // Ops OpenCV fuses into the preceding layer, whose name the fused layer keeps.
-const FUSES_BIAS = new Set(['Conv2D', 'DepthwiseConv2dNative', 'Conv2DBackpropInput', 'MatMul']);
 
-/**
- * The layer name OpenCV knows an output by: a BiasAdd after a conv/MatMul is fused into that
- * layer, which keeps the conv's name, so asking for the BiasAdd fails (docs/opencv-js.md).
- */
-function cvOutputName(graph: GraphDef, name: string): string {
-  const n = graph.node.find((x) => x.name === name);
-  if (n?.op !== 'BiasAdd') return name;
-  const p = graph.node.find((x) => x.name === n.input[0]);
-  return p && FUSES_BIAS.has(p.op) ? p.name : name;
-}
 
 /** Row `i` of an [N, …] result. */
 function row(t: Tensor, i: number, n: number): Float32Array {
@@ -99,10 +88,9 @@ async function checkCase(c: Case): Promise<void> {
     assert.not.ok(converted.node.some((n) => n.op === op), `${c.label}: ${op} is gone`);
   }
   const cv = await opencv();
-  const cvOutputs = c.outputs.map((o) => cvOutputName(converted, o));
   const singles: Tensor[][] = [];
   for (const s of c.samples) {
-    const got = forwardTF(cv, model, { name: c.input, shape: s.x.shape, data: s.x.data }, cvOutputs);
+    const got = forwardTF(cv, model, { name: c.input, shape: s.x.shape, data: s.x.data }, c.outputs);
     const ref = await runReference(graph, { [c.input]: s.x, ...c.feeds }, c.outputs, { backend: 'wasm' });
     singles.push(got);
     const figures: string[] = [];
@@ -120,7 +108,7 @@ async function checkCase(c: Case): Promise<void> {
   }
   if (c.shape[0] === -1 && c.samples.length >= 2) {
     const batch = stack([c.samples[0]!.x, c.samples[1]!.x]);
-    const got = forwardTF(cv, model, { name: c.input, ...batch }, cvOutputs);
+    const got = forwardTF(cv, model, { name: c.input, ...batch }, c.outputs);
     const figures: string[] = [];
     c.outputs.forEach((o, k) => {
       const g = got[k]!;

@@ -227,6 +227,10 @@ function scalar(name: string, value: number, device?: string): NodeDef {
   return constNode(name, { dtype: DataType.DT_FLOAT, shape: [], data: Float32Array.of(value) }, device);
 }
 
+/** Ops OpenCV's TensorFlow importer merges a following BiasAdd into (tf_importer.cpp). */
+const BIAS_FUSING_OPS = new Set(['Conv2D', 'DepthwiseConv2dNative', 'MatMul', 'Conv2DBackpropInput']);
+const BIAS_OPS = new Set(['BiasAdd', 'Add', 'AddV2']);
+
 function opNode(base: NodeDef, name: string, op: string, input: string[], extra: NodeDef['attr'] = {}): NodeDef {
   const n: NodeDef = { name, op, input, attr: { T: attrValue.type(DataType.DT_FLOAT), ...extra } };
   if (base.device) n.device = base.device;
@@ -288,6 +292,9 @@ function isScalarContent(node: NodeDef): boolean {
  * - `Add(y, Mul(x, c))` (or AddV2) with c a constant vector and y not constant → `AddN(y, Mul(x, c))`
  *   (OpenCV would take the Add for the bias of the Scale layer it makes of the Mul, and fail with
  *   "Const input blob for weights not found": MTCNN's PReLU);
+ * - a graph output that is a bias (`BiasAdd`, `Add` of a constant) after a conv / MatMul →
+ *   `Mul(bias, 1)` (OpenCV would merge the bias into the conv and drop its name, so the output
+ *   could not be fetched);
  * - `FusedBatchNormV2` → `FusedBatchNormV3` (same inputs and attributes; OpenCV only dispatches V1 and V3);
  * - `BatchNormWithGlobalNormalization` (left by fold-batch-norms) → `FusedBatchNorm`, inference mode.
  * What has no OpenCV equivalent is left as is with a `ctx.warn`; see {@link rejectedOps}.
@@ -311,6 +318,19 @@ export function opencvCompat(): Pass {
         const data = dataInputs(n);
         const ctrl = controlInputs(n);
         const isConst = (s: string | undefined) => !!constBehind(ix, s);
+        // OpenCV merges a bias (BiasAdd, or an Add of a constant after a MatMul) into the Conv2D /
+        // MatMul / deconvolution before it and names the fused layer after that op, so a graph
+        // output that is such a bias cannot be fetched by its name ("Requested layer not found").
+        // The bias moves to `<name>/bias` and the output becomes `Mul(<name>/bias, 1)`: a layer of
+        // its own under the output's name, and exactly the same values.
+        if (
+          BIAS_OPS.has(n.op) && ctx.outputs.includes(n.name) && data.length === 2 && isConst(data[1]) && isFloat(n) &&
+          BIAS_FUSING_OPS.has(ix.find(parseInput(data[0]!).node)?.op ?? '')
+        ) {
+          const bias = cloneNode(n, { name: names.unique(`${n.name}/bias`) });
+          const one = scalar(names.unique(`${n.name}/one`), 1, n.device);
+          return [bias, one, opNode(n, n.name, 'Mul', [bias.name, one.name])];
+        }
         switch (n.op) {
           case 'Const': {
             if (!isSplat(n) && !isScalarContent(n)) return undefined;
