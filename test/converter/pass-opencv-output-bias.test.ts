@@ -52,7 +52,7 @@ for (const [label, build, shape] of [
     const node = out.node.find((n) => n.name === 'out')!;
     assert.is(node.op, 'Mul', 'the output is a layer OpenCV keeps');
     assert.equal(g.node.find((n) => n.name === 'out')!.op, label.startsWith('Conv') ? 'BiasAdd' : 'Add', 'input graph untouched');
-    const data = uniform(shape.reduce((p, d) => p * d, 1), 9);
+    const data = uniform((shape as readonly number[]).reduce((p, d) => p * d, 1), 9);
     const cv = await loadOpenCV();
     const [got] = forwardTF(cv, encodeGraph(out), { name: 'x', shape: [...shape], data }, ['out']);
     const [ref] = await runReference(g, { x: { shape: [...shape], data } }, ['out']);

@@ -150,6 +150,138 @@ function matDims(m: { matSize?: number[]; rows: number; cols: number }): number[
   return Array.isArray(dims) && dims.length > 0 ? [...dims] : [m.rows, m.cols];
 }
 
+type Net = { delete(): void; [k: string]: unknown };
+type OutMat = { data32F: Float32Array; matSize?: number[]; rows: number; cols: number; delete(): void };
+
+/**
+ * A TensorFlow graph imported into OpenCV.js once and run many times. Import goes through the
+ * Emscripten file system (`FS_createDataFile` + `readNetFromTensorflow(path)` + `FS_unlink`), not
+ * the buffer overload, which is ~20× slower on a 90 MB graph (docs/opencv-js.md). Not safe to use
+ * from two callers at once: OpenCV nets keep state between `setInput` and `forward`; queue calls.
+ */
+export class TFNet {
+  readonly cv: CV;
+  private net: Net | undefined;
+
+  private constructor(cv: CV, net: Net) {
+    this.cv = cv;
+    this.net = net;
+  }
+
+  /**
+   * Imports a binary GraphDef (and optionally OpenCV's text config).
+   * @throws {FacenetDnnError} `ERR_OPENCV` naming what OpenCV could not import.
+   */
+  static import(cv: CV, modelBytes: Uint8Array, options: ForwardOptions = {}): TFNet {
+    if (!(modelBytes instanceof Uint8Array)) throw new TypeError('Cannot import the graph: modelBytes must be a Uint8Array');
+    let modelPath: string | undefined;
+    let configPath: string | undefined;
+    try {
+      modelPath = writeFile(cv, 'model.pb', modelBytes);
+      if (options.config !== undefined) configPath = writeFile(cv, 'config.pbtxt', new TextEncoder().encode(options.config));
+      try {
+        const net: Net = configPath ? cv['readNetFromTensorflow'](modelPath, configPath) : cv['readNetFromTensorflow'](modelPath);
+        return new TFNet(cv, net);
+      } catch (e) {
+        throw cvError(cv, e, 'import the TensorFlow graph into OpenCV');
+      }
+    } finally {
+      unlink(cv, modelPath);
+      unlink(cv, configPath);
+    }
+  }
+
+  /** Whether {@link delete} was called. */
+  get deleted(): boolean {
+    return this.net === undefined;
+  }
+
+  /**
+   * One forward pass on an NHWC float32 input (batch N ≥ 1); outputs in TensorFlow order (4-D as
+   * NHWC, 2-D as [N, D]), copied out of WASM memory. Every Mat made here is deleted before returning.
+   * Each requested output costs one `forward(name)` call (this build's bindings take no name list).
+   */
+  run(input: ForwardInput, outputs: readonly string[]): ForwardOutput[] {
+    const cv = this.cv;
+    const net = this.net;
+    if (!net) throw new FacenetDnnError('ERR_OPENCV', 'Cannot run forward: the net was deleted');
+    if (!Array.isArray(outputs) || outputs.length === 0) throw new TypeError('Cannot run forward: name at least one output');
+    const [n, h, w, c] = checkInput(input);
+    const nchw = nhwcToNchw(input.data, n, h, w, c);
+    const mats: Array<{ delete(): void } | undefined> = [];
+    try {
+      const blob = makeBlob(cv, mats, nchw, n, h, w, c);
+      try {
+        (net['setInput'] as (b: unknown, name?: string) => void)(blob, input.name ?? '');
+      } catch (e) {
+        throw cvError(cv, e, `set input "${input.name ?? ''}"`);
+      }
+      const results: ForwardOutput[] = [];
+      for (const name of outputs) {
+        let out: OutMat;
+        try {
+          out = (net['forward'] as (name: string) => OutMat)(name);
+        } catch (e) {
+          throw cvError(cv, e, `compute output "${name}"`);
+        }
+        mats.push(out);
+        // forward() returns a view of the net's own buffer: copy before the next forward.
+        const data = out.data32F.slice();
+        const dims = matDims(out);
+        if (dims.length === 4) {
+          const [on, oc, oh, ow] = dims as [number, number, number, number];
+          results.push({ name, shape: [on, oh, ow, oc], data: nchwToNhwc(data, on, oc, oh, ow) });
+        } else {
+          results.push({ name, shape: dims, data });
+        }
+      }
+      return results;
+    } finally {
+      deleteAll(mats);
+    }
+  }
+
+  /** Frees the net. Idempotent. */
+  delete(): void {
+    const net = this.net;
+    this.net = undefined;
+    deleteAll([net]);
+  }
+}
+
+/** Makes the [N, C, H, W] input blob holding `nchw`; the Mats it creates go into `mats`. */
+function makeBlob(cv: CV, mats: Array<{ delete(): void } | undefined>, nchw: Float32Array, n: number, h: number, w: number, c: number) {
+  let blob;
+  try {
+    if (n === 1 && (c === 1 || c === 3 || c === 4)) {
+      // blobFromImage is this build's one 4-D Mat maker: an H×W image of C channels → [1, C, H, W].
+      const image = new cv['Mat'](h, w, cv['CV_32F'] + ((c - 1) << 3));
+      mats.push(image);
+      blob = cv['blobFromImage'](image);
+      mats.push(blob);
+    } else {
+      const flat = new cv['Mat'](n * c * h, w, cv['CV_32F']);
+      mats.push(flat);
+      const tall = cv['blobFromImage'](flat);
+      mats.push(tall);
+      tall.data32F.set(nchw);
+      const helper = reshaper(cv, [n, c, h, w]);
+      (helper['setInput'] as (b: unknown) => void)(tall);
+      blob = (helper['forward'] as (name: string) => { data32F: Float32Array; delete(): void })('y');
+      mats.push(blob);
+    }
+    const dims = matDims(blob);
+    if (dims.join() !== [n, c, h, w].join()) {
+      throw new FacenetDnnError('ERR_OPENCV', `Cannot build the input blob: OpenCV made [${dims}], expected [${n},${c},${h},${w}]`);
+    }
+    blob.data32F.set(nchw);
+    return blob;
+  } catch (e) {
+    if (e instanceof FacenetDnnError) throw e;
+    throw cvError(cv, e, 'build the input blob');
+  }
+}
+
 /**
  * Runs a TensorFlow GraphDef (binary `.pb` bytes) in OpenCV.js on one NHWC float32 input (batch
  * N ≥ 1) and returns the requested outputs in TensorFlow order. The model goes through the
@@ -178,84 +310,11 @@ export function forwardTF(
 ): ForwardOutput[] {
   if (!(modelBytes instanceof Uint8Array)) throw new TypeError('Cannot run forward: modelBytes must be a Uint8Array');
   if (!Array.isArray(outputs) || outputs.length === 0) throw new TypeError('Cannot run forward: name at least one output');
-  const [n, h, w, c] = checkInput(input);
-  const nchw = nhwcToNchw(input.data, n, h, w, c);
-
-  const mats: Array<{ delete(): void } | undefined> = [];
-  let modelPath: string | undefined;
-  let configPath: string | undefined;
-  let net: { delete(): void; [k: string]: unknown } | undefined;
+  checkInput(input);
+  const net = TFNet.import(cv, modelBytes, options);
   try {
-    modelPath = writeFile(cv, 'model.pb', modelBytes);
-    if (options.config !== undefined) configPath = writeFile(cv, 'config.pbtxt', new TextEncoder().encode(options.config));
-    try {
-      net = configPath ? cv['readNetFromTensorflow'](modelPath, configPath) : cv['readNetFromTensorflow'](modelPath);
-    } catch (e) {
-      throw cvError(cv, e, 'import the TensorFlow graph into OpenCV');
-    }
-    unlink(cv, modelPath);
-    unlink(cv, configPath);
-    modelPath = configPath = undefined;
-
-    let blob;
-    try {
-      if (n === 1 && (c === 1 || c === 3 || c === 4)) {
-        // blobFromImage is this build's one 4-D Mat maker: an H×W image of C channels → [1, C, H, W].
-        const image = new cv['Mat'](h, w, cv['CV_32F'] + ((c - 1) << 3));
-        mats.push(image);
-        blob = cv['blobFromImage'](image);
-        mats.push(blob);
-      } else {
-        const flat = new cv['Mat'](n * c * h, w, cv['CV_32F']);
-        mats.push(flat);
-        const tall = cv['blobFromImage'](flat);
-        mats.push(tall);
-        tall.data32F.set(nchw);
-        const helper = reshaper(cv, [n, c, h, w]);
-        (helper['setInput'] as (b: unknown) => void)(tall);
-        blob = (helper['forward'] as (name: string) => { data32F: Float32Array; delete(): void })('y');
-        mats.push(blob);
-      }
-      const dims = matDims(blob);
-      if (dims.join() !== [n, c, h, w].join()) {
-        throw new FacenetDnnError('ERR_OPENCV', `Cannot build the input blob: OpenCV made [${dims}], expected [${n},${c},${h},${w}]`);
-      }
-      blob.data32F.set(nchw);
-    } catch (e) {
-      if (e instanceof FacenetDnnError) throw e;
-      throw cvError(cv, e, 'build the input blob');
-    }
-
-    try {
-      (net!['setInput'] as (b: unknown, name?: string) => void)(blob, input.name ?? '');
-    } catch (e) {
-      throw cvError(cv, e, `set input "${input.name ?? ''}"`);
-    }
-
-    const results: ForwardOutput[] = [];
-    for (const name of outputs) {
-      let out;
-      try {
-        out = (net!['forward'] as (name: string) => { data32F: Float32Array; matSize?: number[]; rows: number; cols: number; delete(): void })(name);
-      } catch (e) {
-        throw cvError(cv, e, `compute output "${name}"`);
-      }
-      mats.push(out);
-      // forward() returns a view of the net's own buffer: copy before the next forward.
-      const data = out.data32F.slice();
-      const dims = matDims(out);
-      if (dims.length === 4) {
-        const [on, oc, oh, ow] = dims as [number, number, number, number];
-        results.push({ name, shape: [on, oh, ow, oc], data: nchwToNhwc(data, on, oc, oh, ow) });
-      } else {
-        results.push({ name, shape: dims, data });
-      }
-    }
-    return results;
+    return net.run(input, outputs);
   } finally {
-    deleteAll(mats);
-    deleteAll([net]);
-    unlink(cv, modelPath);
-    unlink(cv, configPath);
+    net.delete();
   }
 }
