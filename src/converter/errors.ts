@@ -16,7 +16,12 @@ export type ErrorCode =
   /** Inputs or outputs could not be inferred: the caller must name them. */
   | 'ERR_AMBIGUOUS'
   /** OpenCV.js failed to load or to run a network. */
-  | 'ERR_OPENCV';
+  | 'ERR_OPENCV'
+  /**
+   * An image could not be used: the bytes are not a JPEG or PNG or fail to decode, the image is
+   * empty, its pixel data does not match its size, or its header announces more pixels than allowed.
+   */
+  | 'ERR_IMAGE';
 
 /**
  * The one error class for domain failures of facenet-dnn: a bad graph, an unsupported op, an
