@@ -203,7 +203,8 @@ export class Gallery {
 
     for (let r = 0; r < n; r++) {
       const off = r * dim;
-      // Four accumulators: breaks the add dependency chain (about 2x faster in V8 than one sum).
+      // Four accumulators shorten the add dependency chain (~10% faster in V8 than one sum); the scan
+      // is otherwise bound by memory bandwidth (100k rows of 512 float32 = 205 MB read per search).
       let s0 = 0;
       let s1 = 0;
       let s2 = 0;
