@@ -7,6 +7,7 @@ import { FacenetDnnError } from '../converter/errors.js';
 import { UsageError } from './args.js';
 import { runConvert, runInspect } from './convert.js';
 import { runForward } from './forward.js';
+import { runCompare, runEmbed } from './embed.js';
 import { FileError } from './io.js';
 
 const HELP = `facenet-dnn: run TensorFlow FaceNet graphs with OpenCV DNN
@@ -16,11 +17,15 @@ Usage:
                       [--output NAME]... [--set NAME=VALUE]... [--pbtxt OUT.pbtxt [--opencv-config]] [--quiet]
   facenet-dnn inspect MODEL.pb [--json]
   facenet-dnn forward MODEL.pb --input-file X.f32 --shape N,H,W,C [--input NAME] [--output NAME]... [--json]
+  facenet-dnn embed MODEL.pb IMAGE... [--json] [--preprocess fixed|prewhiten] [--box X1,Y1,X2,Y2]... [--margin PX]
+  facenet-dnn compare MODEL.pb IMAGE... [--json] [--preprocess fixed|prewhiten] [--box X1,Y1,X2,Y2]... [--margin PX]
 
 Commands:
   convert   Convert a TensorFlow 1 frozen graph into one OpenCV's DNN module loads and computes right
   inspect   Summarize a graph: inputs, outputs, ops, parameters, and ops OpenCV will reject
   forward   Run a (converted) graph in OpenCV.js on a raw little-endian float32 NHWC tensor
+  embed     FaceNet embeddings of JPEG/PNG images (a raw facenet .pb is converted on the fly)
+  compare   The distance matrix between faces, like facenet's compare.py
 
 Options:
   -o, --out FILE     Where convert writes the binary .pb
@@ -32,6 +37,9 @@ Options:
   --opencv-config    Write the --pbtxt as OpenCV's config variant (no constants)
   --input-file FILE  Raw float32 little-endian tensor for forward
   --shape DIMS       Shape of --input-file, NHWC, e.g. 1,160,160,3
+  --preprocess MODE  fixed: (x - 127.5) / 128, what the model was trained with (default); prewhiten
+  --box X1,Y1,X2,Y2  Face box in pixels, one per image, cropped with --margin around it (default: whole image)
+  --margin PX        Margin around a --box, facenet's compare.py rule (default 44)
   --json             Machine-readable output
   -q, --quiet        No summary, only errors
   -h, --help         This help
@@ -56,6 +64,9 @@ async function main(argv: string[]): Promise<number> {
       'opencv-config': { type: 'boolean' },
       'input-file': { type: 'string' },
       shape: { type: 'string' },
+      preprocess: { type: 'string' },
+      box: { type: 'string', multiple: true },
+      margin: { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },
@@ -80,10 +91,14 @@ async function main(argv: string[]): Promise<number> {
       return runInspect(rest, values, { out, err, progress: false });
     case 'forward':
       return runForward(rest, values, { out, err, progress: false });
+    case 'embed':
+      return runEmbed(rest, values, { out, err, progress: false });
+    case 'compare':
+      return runCompare(rest, values, { out, err, progress: false });
     case undefined:
-      throw new UsageError('Missing command: convert, inspect or forward');
+      throw new UsageError('Missing command: convert, inspect, forward, embed or compare');
     default:
-      throw new UsageError(`Unknown command "${command}": expected convert, inspect or forward`);
+      throw new UsageError(`Unknown command "${command}": expected convert, inspect, forward, embed or compare`);
   }
 }
 
