@@ -1,7 +1,9 @@
 /**
- * facenet-dnn for Node.js: everything of the web entry, plus Node adapters.
+ * facenet-dnn for Node.js: the web entry's API with Node adapters (OpenCV.js loaded without leaving
+ * process listeners behind; model file paths).
  * @module
  */
 export * from './converter/index.js';
+export * from './runtime/index.js';
 export { loadOpenCV } from './runtime/opencv/node.js';
-export { forwardTF } from './runtime/opencv/forward.js';
+export { createFaceNet } from './runtime/embed/node.js';

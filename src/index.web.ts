@@ -3,3 +3,6 @@
  * @module
  */
 export * from './converter/index.js';
+export * from './runtime/index.js';
+export { loadOpenCV } from './runtime/opencv/web.js';
+export { createFaceNet } from './runtime/embed/web.js';

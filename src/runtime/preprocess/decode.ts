@@ -17,7 +17,7 @@ export interface ImageHeader {
 }
 
 /** Options of {@link decodeImage}. */
-export interface DecodeOptions {
+export interface ImageDecodeOptions {
   /**
    * Refuse images whose header announces more than this many pixels (width·height), before
    * decoding. The decoders image-js uses have their own limits switched off, and a few hundred
@@ -26,7 +26,7 @@ export interface DecodeOptions {
   maxPixels?: number;
 }
 
-/** Default of {@link DecodeOptions.maxPixels}: 40 M pixels, above any phone camera's photo. */
+/** Default of {@link ImageDecodeOptions.maxPixels}: 40 M pixels, above any phone camera's photo. */
 export const DEFAULT_MAX_PIXELS = 40_000_000;
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -113,7 +113,7 @@ export function readImageHeader(bytes: Uint8Array): ImageHeader {
  * const { width, height, data } = decodeImage(await (await fetch(url)).bytes());
  * ```
  */
-export function decodeImage(input: Uint8Array | ArrayBuffer, options: DecodeOptions = {}): RgbImage {
+export function decodeImage(input: Uint8Array | ArrayBuffer, options: ImageDecodeOptions = {}): RgbImage {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (!(maxPixels > 0)) throw new RangeError(`Cannot decode image: maxPixels must be positive, got ${maxPixels}`);
   const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);

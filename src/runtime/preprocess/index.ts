@@ -7,7 +7,7 @@ import { FacenetDnnError } from '../../converter/errors.js';
 import { cropImage, DEFAULT_MARGIN, faceCrop } from './crop.js';
 import type { FaceBox } from './crop.js';
 import { decodeImage } from './decode.js';
-import type { DecodeOptions } from './decode.js';
+import type { ImageDecodeOptions } from './decode.js';
 import { isEncoded, pixelsToRgb } from './image.js';
 import type { ImageInput, RgbImage } from './image.js';
 import { resizeBilinear } from './resize.js';
@@ -17,7 +17,7 @@ import type { Standardization } from './standardize.js';
 export { cropImage, DEFAULT_MARGIN, faceCrop } from './crop.js';
 export type { CropRect, FaceBox } from './crop.js';
 export { decodeImage, DEFAULT_MAX_PIXELS, readImageHeader } from './decode.js';
-export type { DecodeOptions, ImageHeader } from './decode.js';
+export type { ImageDecodeOptions, ImageHeader } from './decode.js';
 export { pixelsToRgb } from './image.js';
 export type { ImageDataLike, ImageInput, ImageJsLike, RawPixels, RgbImage } from './image.js';
 export { resizeBilinear } from './resize.js';
@@ -29,7 +29,7 @@ export type { Standardization } from './standardize.js';
 export const DEFAULT_SIZE = 160;
 
 /** Options of {@link preprocess}. */
-export interface PreprocessOptions extends DecodeOptions {
+export interface PreprocessOptions extends ImageDecodeOptions {
   /** The face detection box in source pixels. Default: none, the whole image is the face. */
   box?: FaceBox;
   /** Pixels added around `box` in total (half on each side), facenet's rule. Default: 44. Ignored without `box`. */
@@ -57,7 +57,7 @@ export interface PreprocessBatchOptions extends Omit<PreprocessOptions, 'box'> {
  * const { width, height, data } = await toRgb(jpegBytes);
  * ```
  */
-export async function toRgb(input: ImageInput, options: DecodeOptions = {}): Promise<RgbImage> {
+export async function toRgb(input: ImageInput, options: ImageDecodeOptions = {}): Promise<RgbImage> {
   if (isEncoded(input)) return decodeImage(input, options);
   return pixelsToRgb(input);
 }
