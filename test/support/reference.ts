@@ -65,7 +65,29 @@ const ASYNC_OPS = new Set([
   'NonMaxSuppressionV5', 'Where', 'ListDiff', 'Unique', 'UniqueV2', 'SparseToDense',
 ]);
 
-const toBase64 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/**
+ * Standard base64 with padding (RFC 4648 §4), by hand: no `Buffer` (the reference also runs in
+ * Deno, Bun and browsers) and no `btoa` over a binary string (a copy per byte).
+ */
+export function toBase64(b: Uint8Array): string {
+  const out: string[] = [];
+  let i = 0;
+  for (; i + 2 < b.length; i += 3) {
+    const n = (b[i]! << 16) | (b[i + 1]! << 8) | b[i + 2]!;
+    out.push(B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + B64[n & 63]!);
+  }
+  const rest = b.length - i;
+  if (rest === 1) {
+    const n = b[i]! << 16;
+    out.push(B64[n >> 18]! + B64[(n >> 12) & 63]! + '==');
+  } else if (rest === 2) {
+    const n = (b[i]! << 16) | (b[i + 1]! << 8);
+    out.push(B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + '=');
+  }
+  return out.join('');
+}
 
 const i64 = (v: unknown): string => String(typeof v === 'number' ? v : int64ToNumber(v as never));
 
@@ -234,7 +256,8 @@ export function toGraphModelArtifacts(
       if (!t) throw new Error(`Cannot run reference: Const "${n.name}" has no value`);
       const dtype = weightDtype(t.dtype, n.name);
       // A fresh copy of tensor_content: tensorToHost copies unaligned content with `.slice()`,
-      // which for a Node Buffer (readFileSync) is a view, not a copy, and misreads the values.
+      // which for a Node Buffer (readFileSync, when a caller passes one) is a view, not a copy,
+      // and misreads the values.
       const host = tensorToHost(t.tensor_content?.length ? { ...t, tensor_content: new Uint8Array(t.tensor_content) } : t, `"${n.name}"`);
       const bytes =
         dtype === 'float32' ? new Uint8Array(Float32Array.from(host.data).buffer)
