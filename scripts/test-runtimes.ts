@@ -217,11 +217,18 @@ async function serve(): Promise<{ base: string; close: () => Promise<void> }> {
     const mount = mounts.find(([prefix]) => path.startsWith(prefix))!;
     const file = resolve(mount[1], `.${path.slice(mount[0].length - 1)}`);
     if (!(file === mount[1] || file.startsWith(mount[1] + sep)) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`);
+      res.writeHead(404, { 'content-type': 'text/plain', connection: 'close' }).end(`not found: ${path}`);
       return;
     }
     const body = readFileSync(file);
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length, 'cache-control': 'no-store' });
+    // `connection: close`: Node's fetch (undici) otherwise reuses a kept-alive socket the server
+    // is closing after its 5 s idle timeout, and the request fails with "fetch failed".
+    res.writeHead(200, {
+      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'content-length': body.length,
+      'cache-control': 'no-store',
+      connection: 'close',
+    });
     res.end(body);
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
@@ -366,9 +373,14 @@ async function runChromium(runtime: Runtime, url: string, timeoutMs: number): Pr
   return summarize(runtime, output, performance.now() - t0, problem);
 }
 
+// The bundle is built for browsers, so dependencies come as their browser builds: ssim.js's
+// (pulled in by image-js) runs `self.…` at load, and Node, unlike Deno, Bun and workers, has no
+// `self`. A Node user never gets this bundle (the package's node entry imports the Node builds).
+const NODE_PRELUDE = 'globalThis.self ??= globalThis;';
+
 function commandFor(runtime: Runtime, base: string): [string, string[]] {
   const entry = join(OUT, 'entry.mjs');
-  writeFileSync(entry, entryModule(JSON.stringify(base)));
+  writeFileSync(entry, entryModule(JSON.stringify(base), runtime === 'node' ? NODE_PRELUDE : ''));
   const url = new URL(base);
   switch (runtime) {
     case 'node':

@@ -26,7 +26,14 @@ async function fromDisk(relativeToRepo: string): Promise<Uint8Array> {
 }
 
 async function fetchBytes(path: string): Promise<Uint8Array> {
-  const res = await fetch(`${BASE}${path}`);
+  let res: Response;
+  try {
+    res = await fetch(`${BASE}${path}`);
+  } catch (e) {
+    // Node's fetch says only "fetch failed"; the reason is in `cause`.
+    const cause = (e as { cause?: unknown }).cause;
+    throw new Error(`Cannot fetch test data ${BASE}${path}: ${(e as Error).message}${cause ? ` (${String(cause)})` : ''}`, { cause: e });
+  }
   if (!res.ok) throw new Error(`Cannot fetch test data ${BASE}${path}: HTTP ${res.status}`);
   return new Uint8Array(await res.arrayBuffer());
 }
