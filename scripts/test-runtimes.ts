@@ -269,9 +269,9 @@ function summarize(runtime: Runtime, output: string, ms: number, problem?: strin
   const loadErrors = text.match(/\[runtimes\] .* failed to load/g);
   o.problem =
     problem ??
-    (o.total === undefined ? 'no uvu summary (crashed?)'
+    (loadErrors ? `${loadErrors.length} test file(s) failed to load (see "[runtimes] … failed to load" above)`
+    : o.total === undefined ? 'no uvu summary (crashed?)'
     : o.total === 0 ? 'ran 0 tests'
-    : loadErrors ? `${loadErrors.length} test file(s) failed to load`
     : undefined);
   return o;
 }

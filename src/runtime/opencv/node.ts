@@ -49,8 +49,10 @@ const PACKAGE = '@techstark/opencv-js';
 
 // `require`, not `import()`: Bun copies the module's own `then` onto the namespace of a CommonJS
 // import, so `await import()` of opencv.js never settles there (the Emscripten module's `then`
-// keeps re-resolving). In the CommonJS build `require` exists; in ESM it is made from the URL.
-const nodeRequire: NodeRequire = typeof require === 'function' ? require : createRequire(import.meta.url);
+// keeps re-resolving). Made with createRequire from this file's location: `__filename` in the
+// CommonJS build (where `import.meta` is empty), `import.meta.url` in ESM. Not a bare `require`:
+// bundlers replace it with a stub that throws in ESM.
+const nodeRequire: NodeRequire = createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
 
 const shared = createOpenCVLoader({
   sandbox: withProcessListenersRestored,
