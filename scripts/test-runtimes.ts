@@ -397,8 +397,8 @@ function commandFor(runtime: Runtime, base: string): [string, string[]] {
           `--allow-net=${url.host}`,
           // The loader's default source reads the package's script through a file: URL.
           `--allow-read=${join(ROOT, 'node_modules', '@techstark', 'opencv-js')}`,
-          // uvu's colours (kleur) and tfjs read these environment variables.
-          '--allow-env',
+          // uvu's colours (kleur) read these environment variables.
+          '--allow-env=FORCE_COLOR,NODE_DISABLE_COLORS,NO_COLOR,TERM',
           entry,
         ],
       ];
