@@ -12,7 +12,7 @@ const tiny = new Uint8Array(readFileSync(new URL('../fixtures/facenet-tiny.pb', 
 
 test('ESM import of "facenet-dnn" (node condition) converts the tiny fixture', async () => {
   const mod = await import('facenet-dnn');
-  for (const name of ['convert', 'decodeGraph', 'encodeGraph', 'graphToText', 'textToGraph', 'summarizeGraph', 'loadOpenCV', 'forwardTF', 'FacenetDnnError']) {
+  for (const name of ['convert', 'decodeGraph', 'encodeGraph', 'graphToText', 'textToGraph', 'summarizeGraph', 'loadOpenCV', 'forwardTF', 'FacenetDnnError', 'createFaceNet', 'preprocess', 'verify', 'createGallery']) {
     assert.type((mod as Record<string, unknown>)[name], 'function', name);
   }
   const { report } = mod.convert(tiny, { preset: 'facenet' });
@@ -27,9 +27,12 @@ test('CJS require of "facenet-dnn" exposes the same API', () => {
 });
 
 test('"facenet-dnn/web" loads and its bundle imports no Node built-in', async () => {
-  const web = await import('facenet-dnn/web');
-  assert.type(web.convert, 'function');
-  assert.is((web as Record<string, unknown>)['loadOpenCV'], undefined, 'the web entry has no Node loader');
+  const web = (await import('facenet-dnn/web')) as Record<string, unknown>;
+  for (const name of ['convert', 'createFaceNet', 'loadOpenCV', 'preprocess', 'createGallery', 'verify']) {
+    assert.type(web[name], 'function', name);
+  }
+  const node = (await import('facenet-dnn')) as Record<string, unknown>;
+  assert.ok(web['loadOpenCV'] !== node['loadOpenCV'], 'the web entry has its own loader, not the Node adapter');
   const dist = new URL('../dist/', import.meta.url);
   const entry = readFileSync(new URL('index.web.js', dist), 'utf8');
   const chunks = [...entry.matchAll(/from ["']\.\/([^"']+)["']/g)].map((m) => m[1]!);
