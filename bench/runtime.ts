@@ -1,9 +1,11 @@
 /**
  * Runtime benchmarks (benny, saved as JSON + chart):
  * - preprocess one face of a real JPEG (decode + crop with a face box + bilinear resize to 160 +
- *   fixed standardization): the project's pure-TS `preprocess()` against the named alternative, the
- *   same steps in OpenCV.js (image-js decode, since this build has no `imdecode`, then Mat + `roi` +
- *   `cvtColor` + `cv.resize` INTER_LINEAR + `cv.blobFromImage`), and the decode alone for reference;
+ *   fixed standardization): the project's pure-TS `preprocess()` against two named alternatives,
+ *   the same steps in OpenCV.js (image-js decode, since this build has no `imdecode`, then Mat +
+ *   `roi` + `cvtColor` + `cv.resize` INTER_LINEAR + `cv.blobFromImage`) and in image-js alone
+ *   (`decode` + `crop` + `resize` + a standardization loop, bench/preprocess.ts), and the decode
+ *   alone for reference;
  * - forward of the full-size FaceNet-anatomy graph (2.84 GFLOP per face): `embedTensor` batch 1 and
  *   batch 4, and `embed(jpegBytes)` end to end;
  * - load: OpenCV.js initialization in fresh child processes (it happens once per process), the
@@ -22,6 +24,7 @@ import { createFaceNet } from '../src/runtime/embed/node.js';
 import type { FaceNet } from '../src/runtime/embed/facenet.js';
 import { loadOpenCV, type CV } from '../src/runtime/opencv/node.js';
 import { faceCrop, preprocess, type FaceBox } from '../src/runtime/preprocess/index.js';
+import { imagejsPreprocess } from './preprocess.js';
 import { fullModelBytes } from './support/models.js';
 
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
@@ -54,6 +57,12 @@ export interface RuntimeBenchResult {
     opencvMinMs: number;
     decodeMinMs: number;
     maxAbsDiff: number;
+    /** The image-js path (bench/preprocess.ts): median and fastest ms. */
+    imagejsMs: number;
+    imagejsMinMs: number;
+    /** Largest and mean |TS − image-js| in grey levels (image-js' bilinear grid is not OpenCV's). */
+    imagejsMaxGreyDiff: number;
+    imagejsMeanGreyDiff: number;
   }>;
   forward: {
     batch1MsPerFace: number;
@@ -176,7 +185,7 @@ export async function runRuntimeBench(log: (s: string) => void = console.log): P
 
   // --- preprocess: agreement first (outside the timings), then the timings.
   const faces = FACES.map((f) => ({ ...f, bytes: photo(f.file) }));
-  const agreement: Array<{ file: string; width: number; height: number; maxAbsDiff: number }> = [];
+  const agreement: Array<{ file: string; width: number; height: number; maxAbsDiff: number; imagejsMaxGreyDiff: number; imagejsMeanGreyDiff: number }> = [];
   for (const f of faces) {
     const mine = await preprocess(f.bytes, { box: f.box });
     const theirs = nchwToNhwc(opencvPreprocess(cv, f.bytes, f.box));
@@ -184,7 +193,16 @@ export async function runRuntimeBench(log: (s: string) => void = console.log): P
     // The resizes may differ by 1 grey level in rare rounding ties; 1/128 after standardization.
     if (!(d <= 1 / 128 + 1e-6)) throw new Error(`preprocess of ${f.file}: TS and OpenCV.js paths differ by ${d} (> 1/128)`);
     const img = decode(f.bytes);
-    agreement.push({ file: f.file, width: img.width, height: img.height, maxAbsDiff: d });
+    // The image-js path is a speed alternative only: record how far its pixels are, in grey levels.
+    const ij = imagejsPreprocess(f.bytes, f.box);
+    let ijMax = 0;
+    let ijSum = 0;
+    for (let i = 0; i < ij.length; i++) {
+      const g = Math.abs(ij[i]! - mine[i]!) * 128;
+      ijMax = Math.max(ijMax, g);
+      ijSum += g;
+    }
+    agreement.push({ file: f.file, width: img.width, height: img.height, maxAbsDiff: d, imagejsMaxGreyDiff: Math.round(ijMax), imagejsMeanGreyDiff: ijSum / ij.length });
   }
 
   let sink = 0; // keeps results alive so nothing is optimized away
@@ -196,6 +214,9 @@ export async function runRuntimeBench(log: (s: string) => void = console.log): P
       }),
       b.add(`alternative: OpenCV.js roi + resize + blobFromImage, ${f.file}`, () => {
         sink += opencvPreprocess(cv, f.bytes, f.box)[0]!;
+      }),
+      b.add(`alternative: image-js crop + resize + JS standardize, ${f.file}`, () => {
+        sink += imagejsPreprocess(f.bytes, f.box)[0]!;
       }),
       b.add(`decode only (image-js), ${f.file}`, () => {
         sink += decode(f.bytes).width;
@@ -265,6 +286,8 @@ export async function runRuntimeBench(log: (s: string) => void = console.log): P
       tsMinMs: ms(`preprocess() pure TS, ${a.file}`, minMs),
       opencvMinMs: ms(`alternative: OpenCV.js roi + resize + blobFromImage, ${a.file}`, minMs),
       decodeMinMs: ms(`decode only (image-js), ${a.file}`, minMs),
+      imagejsMs: ms(`alternative: image-js crop + resize + JS standardize, ${a.file}`),
+      imagejsMinMs: ms(`alternative: image-js crop + resize + JS standardize, ${a.file}`, minMs),
     })),
     forward: {
       batch1MsPerFace: b1,
@@ -300,12 +323,14 @@ function pick(table: Record<string, number>, prefix: string): number {
 export function markdown(r: RuntimeBenchResult): string {
   const f = (x: number, d = 1): string => x.toFixed(d);
   const lines = [
-    '| preprocess one face, ms: median (fastest) | pure TS `preprocess()` | OpenCV.js roi + resize + blobFromImage | decode only (image-js) | max diff TS vs OpenCV |',
-    '| --- | ---: | ---: | ---: | ---: |',
+    '| preprocess one face, ms: median (fastest) | pure TS `preprocess()` | OpenCV.js roi + resize + blobFromImage | image-js crop + resize + JS loop | decode only (image-js) | max diff TS vs OpenCV | TS vs image-js, grey levels max / mean |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...r.preprocess.map(
       (p) =>
         `| ${p.file} (${p.width}×${p.height}) | ${f(p.tsMs, 2)} (${f(p.tsMinMs, 2)}) | ${f(p.opencvMs, 2)} (${f(p.opencvMinMs, 2)}) | ` +
-        `${f(p.decodeMs, 2)} (${f(p.decodeMinMs, 2)}) | ${p.maxAbsDiff === 0 ? '0' : p.maxAbsDiff.toExponential(1)} |`,
+        `${p.imagejsMs === undefined ? '–' : `${f(p.imagejsMs, 2)} (${f(p.imagejsMinMs, 2)})`} | ` +
+        `${f(p.decodeMs, 2)} (${f(p.decodeMinMs, 2)}) | ${p.maxAbsDiff === 0 ? '0' : p.maxAbsDiff.toExponential(1)} | ` +
+        `${p.imagejsMaxGreyDiff === undefined ? '–' : `${p.imagejsMaxGreyDiff} / ${f(p.imagejsMeanGreyDiff, 1)}`} |`,
     ),
     '',
     '| full-size FaceNet-anatomy forward | ms per face, median (fastest) | GFLOP/s at the median (fastest) |',
