@@ -19,6 +19,8 @@ Usage:
   facenet-dnn forward MODEL.pb --input-file X.f32 --shape N,H,W,C [--input NAME] [--output NAME]... [--json]
   facenet-dnn embed MODEL.pb IMAGE... [--json] [--preprocess fixed|prewhiten] [--box X1,Y1,X2,Y2]... [--margin PX]
   facenet-dnn compare MODEL.pb IMAGE... [--json] [--preprocess fixed|prewhiten] [--box X1,Y1,X2,Y2]... [--margin PX]
+  facenet-dnn verify ORIGINAL.pb CONVERTED.pb [--preset facenet] [--set NAME=VALUE]... [--input NAME[:dims]]
+                     [--output NAME]... [--image FILE]... [--preprocess facenet|unit] [--tolerance X] [--json]
 
 Commands:
   convert   Convert a TensorFlow 1 frozen graph into one OpenCV's DNN module loads and computes right
@@ -26,6 +28,8 @@ Commands:
   forward   Run a (converted) graph in OpenCV.js on a raw little-endian float32 NHWC tensor
   embed     FaceNet embeddings of JPEG/PNG images (a raw facenet .pb is converted on the fly)
   compare   The distance matrix between faces, like facenet's compare.py
+  verify    Check a conversion: the original in TensorFlow.js against the converted graph in OpenCV.js,
+            on seeded random inputs and --image files; max |Δ|, mean |Δ| and cosine per output
 
 Options:
   -o, --out FILE     Where convert writes the binary .pb
@@ -40,12 +44,21 @@ Options:
   --preprocess MODE  fixed: (x - 127.5) / 128, what the model was trained with (default); prewhiten
   --box X1,Y1,X2,Y2  Face box in pixels, one per image, cropped with --margin around it (default: whole image)
   --margin PX        Margin around a --box, facenet's compare.py rule (default 44)
+  --image FILE       verify: also compare on this JPEG/PNG, resized to the input's H×W (grey when C is 1); repeatable
+  --preprocess MODE  verify: image values, facenet: (x - 127.5) / 128 (default with --preset facenet); unit: x / 255 (default)
+  --image-mean M     verify: (x - M) · S for image values, overriding --preprocess (with --image-scale S)
+  --image-scale S
+  --tolerance X      verify: largest max |Δ| an output may have (default 1e-4)
+  --random N         verify: number of seeded uniform random inputs (default 2)
+  --range LO,HI      verify: interval of the random values (default -1,1; 0,1 for x / 255 models)
+  --seed N           verify: seed of the first random input (default 1)
+  --backend NAME     verify: TensorFlow.js backend for the original, wasm (default) or cpu
   --json             Machine-readable output
   -q, --quiet        No summary, only errors
   -h, --help         This help
   -v, --version      The version
 
-Exit status: 0 on success, 1 on a failed conversion or run, 2 on a usage error.`;
+Exit status: 0 on success, 1 on a failed conversion, run or verification, 2 on a usage error.`;
 
 declare const __VERSION__: string;
 
@@ -67,6 +80,14 @@ async function main(argv: string[]): Promise<number> {
       preprocess: { type: 'string' },
       box: { type: 'string', multiple: true },
       margin: { type: 'string' },
+      image: { type: 'string', multiple: true },
+      'image-mean': { type: 'string' },
+      'image-scale': { type: 'string' },
+      tolerance: { type: 'string' },
+      random: { type: 'string' },
+      range: { type: 'string' },
+      seed: { type: 'string' },
+      backend: { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },
@@ -95,10 +116,15 @@ async function main(argv: string[]): Promise<number> {
       return runEmbed(rest, values, { out, err, progress: false });
     case 'compare':
       return runCompare(rest, values, { out, err, progress: false });
+    case 'verify': {
+      // Loaded on demand: TensorFlow.js costs every other command ~0.4 s of start-up otherwise.
+      const { runVerify } = await import('./verify.js');
+      return runVerify(rest, values, { out, err, progress: false });
+    }
     case undefined:
-      throw new UsageError('Missing command: convert, inspect, forward, embed or compare');
+      throw new UsageError('Missing command: convert, inspect, forward, embed, compare or verify');
     default:
-      throw new UsageError(`Unknown command "${command}": expected convert, inspect, forward, embed or compare`);
+      throw new UsageError(`Unknown command "${command}": expected convert, inspect, forward, embed, compare or verify`);
   }
 }
 
