@@ -23,7 +23,7 @@ import type { CV } from './runtime/opencv/load.js';
 export type VerifySample = Float32Array | { name: string; data: Float32Array };
 
 /** Options of {@link verifyConversion}. */
-export interface VerifyOptions {
+export interface VerifyConversionOptions {
   /** An initialized OpenCV.js (e.g. from `loadOpenCV()`). Required. */
   cv: CV;
   /**
@@ -236,7 +236,7 @@ function withSource(e: unknown, what: string): unknown {
   return e;
 }
 
-function checkOptions(options: VerifyOptions): void {
+function checkOptions(options: VerifyConversionOptions): void {
   if (!options || typeof options !== 'object' || !options.cv) throw new TypeError('Cannot verify: options.cv must be an initialized OpenCV.js (see loadOpenCV)');
   const { tolerance, randomSamples, range, backend } = options;
   if (tolerance !== undefined && !(Number.isFinite(tolerance) && tolerance >= 0)) throw new RangeError(`Cannot verify: tolerance must be a finite number ≥ 0, got ${tolerance}`);
@@ -327,7 +327,7 @@ export function verifyInput(converted: Uint8Array | GraphDef, options: { inputs?
  * if (!result.pass) throw new Error('conversion differs');
  * ```
  */
-export async function verifyConversion(original: Uint8Array | GraphDef, converted: Uint8Array, options: VerifyOptions): Promise<VerifyResult> {
+export async function verifyConversion(original: Uint8Array | GraphDef, converted: Uint8Array, options: VerifyConversionOptions): Promise<VerifyResult> {
   checkOptions(options);
   if (!(converted instanceof Uint8Array)) throw new TypeError('Cannot verify: the converted graph must be .pb bytes (a Uint8Array)');
   const names = { original: options.names?.original ?? 'original graph', converted: options.names?.converted ?? 'converted graph' };

@@ -17,7 +17,7 @@ import { loadOpenCV } from '../src/runtime/opencv/node.js';
 import { forwardTF } from '../src/runtime/opencv/forward.js';
 import type { CV } from '../src/runtime/opencv/load.js';
 import { randomInput, verifyConversion, verifyInput } from '../src/verify.js';
-import type { VerifyOptions, VerifyResult } from '../src/verify.js';
+import type { VerifyConversionOptions, VerifyResult } from '../src/verify.js';
 import { buildFacenetGraph, FACENET } from '../fixtures/facenet-anatomy.js';
 import { runReference } from './support/reference.js';
 import { maxAbsDiff } from './support/numeric.js';
@@ -137,7 +137,7 @@ test('a conversion of another graph (the trueBranchFirst twin, other weights) fa
 
 test('refusals: unfed placeholder, unknown output, wrong sample size, two inputs, no inputs', async () => {
   const cv = await opencv();
-  const rejects = async (options: Partial<VerifyOptions>, type: new (...a: never[]) => Error, re: RegExp, code?: string) => {
+  const rejects = async (options: Partial<VerifyConversionOptions>, type: new (...a: never[]) => Error, re: RegExp, code?: string) => {
     try {
       await verifyConversion(tinyBytes, tinyConverted, { cv, ...options });
     } catch (e) {
