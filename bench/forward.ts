@@ -27,12 +27,14 @@ import { loadGraphModelSync } from '@tensorflow/tfjs-converter';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { convert } from '../src/converter/convert.js';
 import { decodeGraph } from '../src/converter/proto/codec.js';
 import type { FaceNet } from '../src/runtime/embed/facenet.js';
 import { createFaceNet } from '../src/runtime/embed/node.js';
-import { loadOpenCV, type CV } from '../src/runtime/opencv/node.js';
+import { fetchOrReadFile, simdBuildFiles, withProcessListenersRestored, type CV } from '../src/runtime/opencv/node.js';
+import { createOpenCVLoader } from '../src/runtime/opencv/load.js';
+import { createRequire } from 'node:module';
 import { preprocess, type FaceBox } from '../src/runtime/preprocess/index.js';
 import { toGraphModelArtifacts } from '../test/support/reference.js';
 import { maxAbsDiff, refusals } from './support/agreement.js';
@@ -61,7 +63,7 @@ const PHOTOS: ReadonlyArray<{ file: string; box?: FaceBox }> = [
   { file: 'hse_test_image.jpg', box: { x1: 597, y1: 210, x2: 659, y2: 272 } },
 ];
 
-export type EngineId = 'tfjs-cpu' | 'tfjs-wasm' | 'opencv-js';
+export type EngineId = 'tfjs-cpu' | 'tfjs-wasm' | 'opencv-js' | 'opencv-js-simd';
 
 /** Timings of one engine at one batch size (ms per call = per batch). */
 export interface CaseTiming {
@@ -275,12 +277,27 @@ export async function runForwardBench(log: (s: string) => void = console.log): P
   const { x8, names } = await batchInput(log);
   const x1 = x8.slice(0, FACE);
 
-  // --- OpenCV.js on the converted graph.
-  const cv: CV = await loadOpenCV();
+  // --- OpenCV.js on the converted graph: the stock package and the SIMD build of wasm/build.sh, each
+  // its own instance (the process-wide loadOpenCV() would hand both columns the same build).
+  const stockCv: CV = await createOpenCVLoader({ sandbox: withProcessListenersRestored, fetch: fetchOrReadFile })({
+    url: pathToFileURL(createRequire(import.meta.url).resolve('@techstark/opencv-js')),
+  });
   const converted = convert(raw, { preset: 'facenet' }).model;
   let t = performance.now();
-  const facenet: FaceNet = await createFaceNet({ model: converted, cv });
+  const facenet: FaceNet = await createFaceNet({ model: converted, cv: stockCv });
   const opencvLoadMs = performance.now() - t;
+  const simdFiles = simdBuildFiles();
+  let simd: { facenet: FaceNet; loadMs: number } | undefined;
+  if (simdFiles) {
+    const simdCv: CV = await createOpenCVLoader({ sandbox: withProcessListenersRestored, fetch: fetchOrReadFile })({
+      url: pathToFileURL(simdFiles.script),
+      wasmBinary: new Uint8Array(readFileSync(simdFiles.wasm)),
+    });
+    t = performance.now();
+    simd = { facenet: await createFaceNet({ model: converted, cv: simdCv }), loadMs: performance.now() - t };
+  } else {
+    log('forward: no wasm/dist/simd build: the OpenCV.js SIMD column is skipped (run wasm/build.sh)');
+  }
 
   // --- TF.js on the original graph: artifacts built once, one model per backend, loaded while that
   // backend is active so its weights live there (no cross-backend copies inside the timings).
@@ -321,6 +338,14 @@ export async function runForwardBench(log: (s: string) => void = console.log): P
       loadMs: opencvLoadMs,
       run: (n) => facenet.embedTensor(n === 1 ? x1 : x8, n),
     },
+    ...(simd
+      ? [{
+          id: 'opencv-js-simd' as const,
+          label: 'OpenCV.js 4.6 SIMD, wasm/build.sh (converted graph, createFaceNet)',
+          loadMs: simd.loadMs,
+          run: (n: 1 | 8) => simd!.facenet.embedTensor(n === 1 ? x1 : x8, n),
+        }]
+      : []),
   ];
 
   // --- Agreement first: every column on the same inputs (these runs also warm every engine up).
@@ -356,6 +381,7 @@ export async function runForwardBench(log: (s: string) => void = console.log): P
   // --- The timings. Sample counts per case: TF.js CPU is ~6 s per face on this machine.
   const plan: Record<EngineId, { 1: number; 8: number }> = {
     'opencv-js': { 1: 5, 8: 2 },
+    'opencv-js-simd': { 1: 9, 8: 4 },
     'tfjs-wasm': { 1: 7, 8: 3 },
     'tfjs-cpu': { 1: 3, 8: 1 },
   };

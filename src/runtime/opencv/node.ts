@@ -5,9 +5,13 @@
  * 10.8 MB source. This adapter removes exactly the listeners added during the load, and reads
  * `file:` URLs (and plain paths) given as `url`, which Node's `fetch` refuses.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { FacenetDnnError } from '../../converter/errors.js';
+import { wasmFeatures } from './features.js';
 import { createOpenCVLoader } from './load.js';
 import type { CV, LoadOptions } from './load.js';
 
@@ -60,27 +64,75 @@ const shared = createOpenCVLoader({
   importModule: async () => ({ default: nodeRequire(PACKAGE) as unknown }),
 });
 
+/** Which OpenCV.js build the Node loader uses when no `url` or `module` is given. */
+export type OpenCVBuild = 'auto' | 'simd' | 'stock';
+
+/** Options of the Node {@link loadOpenCV}: the common {@link LoadOptions} plus the build choice. */
+export interface NodeLoadOptions extends LoadOptions {
+  /**
+   * `'simd'`: the wasm SIMD build shipped in this package (`wasm/dist/simd`, built from Debian's
+   * OpenCV sources by `wasm/build.sh`); `'stock'`: the `@techstark/opencv-js` package (no SIMD);
+   * `'auto'`: SIMD where the engine validates wasm SIMD and the build is present, else stock.
+   * Ignored when `url` or `module` is given. Default: `'auto'`.
+   */
+  build?: OpenCVBuild;
+}
+
+const thisDir = dirname(typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url));
+
+/** The SIMD build's files, looked up from the bundle (`dist/`) and from the sources (`src/runtime/opencv/`). */
+export function simdBuildFiles(): { script: string; wasm: string } | undefined {
+  for (const root of [join(thisDir, '..'), join(thisDir, '../../..')]) {
+    const script = join(root, 'wasm/dist/simd/opencv.js');
+    const wasm = join(root, 'wasm/dist/simd/opencv_js.wasm');
+    if (existsSync(script) && existsSync(wasm)) return { script, wasm };
+  }
+  return undefined;
+}
+
+/** The build {@link loadOpenCV} picks for `build` in this process. */
+export function resolveBuild(build: OpenCVBuild = 'auto'): 'simd' | 'stock' {
+  if (build === 'stock') return 'stock';
+  const files = simdBuildFiles();
+  if (build === 'simd') {
+    if (!files) throw new FacenetDnnError('ERR_OPENCV', 'Cannot load the SIMD OpenCV.js build: wasm/dist/simd is missing from this installation');
+    if (!wasmFeatures().simd) throw new FacenetDnnError('ERR_OPENCV', 'Cannot load the SIMD OpenCV.js build: this engine does not validate wasm SIMD');
+    return 'simd';
+  }
+  return files && wasmFeatures().simd ? 'simd' : 'stock';
+}
+
 /**
  * Loads OpenCV.js in Node once per process (later and concurrent calls share the load whatever
  * options they pass; a failure is returned to every later call) and leaves no process listeners
- * behind. Default source: the `@techstark/opencv-js` package; `url` may also be a `file:` URL or a
+ * behind. Default source: the fastest build this engine runs (`build: 'auto'`: the SIMD build of
+ * `wasm/dist/simd`, else the `@techstark/opencv-js` package); `url` may also be a `file:` URL or a
  * path (see {@link LoadOptions} for `module`, `wasmBinary`, `wasmModule`).
  *
  * @throws {FacenetDnnError} `ERR_OPENCV` when the import or reading `url` fails, the runtime
  *   aborts or does not initialize within `timeoutMs` (default 30000).
  * @example
  * ```ts
- * import { loadOpenCV } from 'facenet-dnn/runtime/opencv/node';
- * const cv = await loadOpenCV({ timeoutMs: 10_000 });
+ * import { loadOpenCV } from 'facenet-dnn';
+ * const cv = await loadOpenCV({ build: 'stock', timeoutMs: 10_000 });
  * ```
  */
-export function loadOpenCV(options: LoadOptions = {}): Promise<CV> {
-  const wantsWasm = options.wasmBinary !== undefined || options.wasmModule !== undefined;
-  if (wantsWasm && options.url === undefined && options.module === undefined) {
-    // The required package has started its runtime with the embedded wasm: read its script instead.
-    return shared({ ...options, url: pathToFileURL(nodeRequire.resolve(PACKAGE)) });
+export async function loadOpenCV(options: NodeLoadOptions = {}): Promise<CV> {
+  const { build, ...rest } = options;
+  if (rest.url === undefined && rest.module === undefined) {
+    if (resolveBuild(build) === 'simd') {
+      const files = simdBuildFiles()!;
+      // This build's wasm is a separate file (not base64 in the script): hand it to Emscripten.
+      const wasm = rest.wasmBinary !== undefined || rest.wasmModule !== undefined ? {} : { wasmBinary: new Uint8Array(await readFile(files.wasm)) };
+      return shared({ ...rest, ...wasm, url: pathToFileURL(files.script) });
+    }
+    const wantsWasm = rest.wasmBinary !== undefined || rest.wasmModule !== undefined;
+    if (wantsWasm) {
+      // The required package has started its runtime with the embedded wasm: read its script instead.
+      return shared({ ...rest, url: pathToFileURL(nodeRequire.resolve(PACKAGE)) });
+    }
   }
-  return shared(options);
+  return shared(rest);
 }
 
 export { createOpenCVLoader, cvError, cvErrorMessage } from './load.js';
