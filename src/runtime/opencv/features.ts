@@ -28,7 +28,7 @@ export interface WasmFeatures {
   threads: boolean;
 }
 
-function validates(bytes: Uint8Array): boolean {
+function validates(bytes: Uint8Array<ArrayBuffer>): boolean {
   try {
     return typeof WebAssembly === 'object' && WebAssembly.validate(bytes);
   } catch {
