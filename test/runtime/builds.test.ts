@@ -1,0 +1,54 @@
+/**
+ * The OpenCV.js builds: the Node loader's choice, and the SIMD build of wasm/build.sh (committed
+ * artifacts, OpenCV 4.6 from Debian's sources) against the stock @techstark/opencv-js 4.12 on the
+ * same converted graphs: same embeddings within 1e-5.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { convert } from '../../src/converter/convert.js';
+import { createOpenCVLoader, type CV } from '../../src/runtime/opencv/load.js';
+import { fetchOrReadFile, resolveBuild, simdBuildFiles, withProcessListenersRestored } from '../../src/runtime/opencv/node.js';
+import { wasmFeatures } from '../../src/runtime/opencv/features.js';
+import { createFaceNetIn } from '../../src/runtime/embed/facenet.js';
+import { maxAbsDiff } from '../support/numeric.js';
+import { readShared } from '../support/shared.js';
+
+const files = simdBuildFiles();
+
+async function instance(options: { url: URL; wasmBinary?: Uint8Array }): Promise<CV> {
+  return createOpenCVLoader({ sandbox: withProcessListenersRestored, fetch: fetchOrReadFile })(options);
+}
+
+test('the SIMD build is committed and picked by default where wasm SIMD validates', () => {
+  assert.ok(files, 'wasm/dist/simd/opencv.js and opencv_js.wasm exist');
+  assert.is(resolveBuild('stock'), 'stock');
+  assert.is(resolveBuild('auto'), wasmFeatures().simd ? 'simd' : 'stock');
+  assert.is(resolveBuild('simd'), 'simd');
+});
+
+test('SIMD build embeddings equal the stock build within 1e-5 (tiny FaceNet-anatomy, real photos, batch 3)', async () => {
+  const stock = await instance({ url: pathToFileURL(createRequire(import.meta.url).resolve('@techstark/opencv-js')) });
+  const simd = await instance({ url: pathToFileURL(files!.script), wasmBinary: new Uint8Array(readFileSync(files!.wasm)) });
+  assert.ok(stock !== simd, 'two separate OpenCV.js instances');
+  const model = convert(new Uint8Array(readFileSync(new URL('../../fixtures/facenet-tiny.pb', import.meta.url))), { preset: 'facenet' }).model;
+  const photos = ['Anthony_Hopkins_0001.jpg', 'Anthony_Hopkins_0002.jpg', 'hse_test_image.jpg'].map((f) => readShared(`images/${f}`));
+  const embed = async (cv: CV) => {
+    const f = await createFaceNetIn({ loadOpenCV: async () => cv }, { model, cv });
+    try {
+      return await f.embedBatch(photos);
+    } finally {
+      await f.dispose();
+    }
+  };
+  const [a, b] = [await embed(stock), await embed(simd)];
+  for (let i = 0; i < photos.length; i++) {
+    const d = maxAbsDiff(a[i]!, b[i]!);
+    assert.ok(d <= 1e-5, `photo ${i}: max |Δ| ${d}`);
+  }
+  assert.ok(maxAbsDiff(a[0]!, a[2]!) > 1e-3, 'different photos differ');
+});
+
+test.run();
