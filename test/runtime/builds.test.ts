@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { convert } from '../../src/converter/convert.js';
 import { createOpenCVLoader, type CV } from '../../src/runtime/opencv/load.js';
-import { fetchOrReadFile, resolveBuild, simdBuildFiles, withProcessListenersRestored } from '../../src/runtime/opencv/node.js';
+import { fetchOrReadFile, resolveBuild, siblingWasm, simdBuildFiles, withProcessListenersRestored } from '../../src/runtime/opencv/node.js';
 import { wasmFeatures } from '../../src/runtime/opencv/features.js';
 import { createFaceNetIn } from '../../src/runtime/embed/facenet.js';
 import { maxAbsDiff } from '../support/numeric.js';
@@ -49,6 +49,13 @@ test('SIMD build embeddings equal the stock build within 1e-5 (tiny FaceNet-anat
     assert.ok(d <= 1e-5, `photo ${i}: max |Δ| ${d}`);
   }
   assert.ok(maxAbsDiff(a[0]!, a[2]!) > 1e-3, 'different photos differ');
+});
+
+test('a url to a script with its wasm beside it gets that wasm (Emscripten 3.1.6 cannot fetch it in Node)', () => {
+  assert.is(siblingWasm(pathToFileURL(files!.script)), files!.wasm);
+  assert.is(siblingWasm(files!.script), files!.wasm, 'a plain path too');
+  assert.is(siblingWasm(pathToFileURL(createRequire(import.meta.url).resolve('@techstark/opencv-js'))), undefined, 'the stock single-file build has none');
+  assert.is(siblingWasm('https://example.invalid/opencv.js'), undefined, 'remote URLs are left to the loader');
 });
 
 test.run();

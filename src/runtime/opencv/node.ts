@@ -90,6 +90,20 @@ export function simdBuildFiles(): { script: string; wasm: string } | undefined {
   return undefined;
 }
 
+/** `opencv_js.wasm` next to a local script URL or path, when there is one. */
+export function siblingWasm(url: string | URL): string | undefined {
+  let path: string;
+  try {
+    const u = url instanceof URL ? url : new URL(url);
+    if (u.protocol !== 'file:') return undefined;
+    path = fileURLToPath(u);
+  } catch {
+    path = String(url); // not a URL: a path
+  }
+  const wasm = join(dirname(path), 'opencv_js.wasm');
+  return existsSync(wasm) ? wasm : undefined;
+}
+
 /** The build {@link loadOpenCV} picks for `build` in this process. */
 export function resolveBuild(build: OpenCVBuild = 'auto'): 'simd' | 'stock' {
   if (build === 'stock') return 'stock';
@@ -119,6 +133,13 @@ export function resolveBuild(build: OpenCVBuild = 'auto'): 'simd' | 'stock' {
  */
 export async function loadOpenCV(options: NodeLoadOptions = {}): Promise<CV> {
   const { build, ...rest } = options;
+  const noWasm = rest.wasmBinary === undefined && rest.wasmModule === undefined;
+  if (rest.url !== undefined && noWasm) {
+    // A build with its wasm beside the script (like wasm/dist/simd): Emscripten 3.1.6's glue would
+    // fetch() the bare path in Node, fail, and take the whole process down; hand it the file instead.
+    const sibling = siblingWasm(rest.url);
+    if (sibling) return shared({ ...rest, wasmBinary: new Uint8Array(await readFile(sibling)) });
+  }
   if (rest.url === undefined && rest.module === undefined) {
     if (resolveBuild(build) === 'simd') {
       const files = simdBuildFiles()!;
