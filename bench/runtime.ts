@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { decode } from 'image-js';
 import { convert } from '../src/converter/convert.js';
 import { createFaceNet } from '../src/runtime/embed/node.js';
+import { maxAbsDiff } from './support/agreement.js';
 import type { FaceNet } from '../src/runtime/embed/facenet.js';
 import { loadOpenCV, type CV } from '../src/runtime/opencv/node.js';
 import { faceCrop, preprocess, type FaceBox } from '../src/runtime/preprocess/index.js';
@@ -142,13 +143,6 @@ function nchwToNhwc(x: Float32Array): Float32Array {
   const out = new Float32Array(FACE);
   for (let c = 0; c < 3; c++) for (let i = 0; i < hw; i++) out[i * 3 + c] = x[c * hw + i]!;
   return out;
-}
-
-function maxAbsDiff(a: Float32Array, b2: Float32Array): number {
-  if (a.length !== b2.length) throw new Error(`lengths differ: ${a.length} vs ${b2.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b2[i]!));
-  return m;
 }
 
 /** OpenCV.js init in `runs` fresh processes (this file with `--child-load`). */

@@ -11,6 +11,7 @@ import { decodeGraph } from '../../src/converter/proto/codec.js';
 import { convert } from '../../src/converter/convert.js';
 import { FacenetDnnError } from '../../src/converter/errors.js';
 import { runReference } from '../support/reference.js';
+import { maxAbsDiff } from '../support/numeric.js';
 import { getCV, repoBytes, sharedBytes } from './support/env.js';
 
 const PHOTOS = ['Anthony_Hopkins_0001.jpg', 'Anthony_Hopkins_0002.jpg', 'emotion_happy.jpg'];
@@ -19,13 +20,6 @@ const FACE = 160 * 160 * 3;
 let raw: Uint8Array;
 let photos: Uint8Array[];
 let facenet: FaceNet;
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.is(a.length, b.length, 'same length');
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
 
 async function reference(nhwc: Float32Array, n: number): Promise<Float32Array> {
   const [out] = await runReference(
