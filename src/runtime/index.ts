@@ -9,6 +9,6 @@ export type { ModelSource, PrepareOptions, PreparedModel } from './model.js';
 export { TFNet, forwardTF } from './opencv/forward.js';
 export type { ForwardInput, ForwardOutput, ForwardOptions } from './opencv/forward.js';
 export { createOpenCVLoader, cvErrorMessage } from './opencv/load.js';
-export type { CV, LoadOptions, OpenCVLoader } from './opencv/load.js';
+export type { CV, LoadOptions, OpenCVBuild, OpenCVLoader } from './opencv/load.js';
 export * from './preprocess/index.js';
 export * from './match/index.js';

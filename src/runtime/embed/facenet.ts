@@ -65,13 +65,20 @@ export interface FaceNet {
    * Returns one `[n, dim]` row-major Float32Array.
    */
   embedTensor(nhwc: Float32Array, n: number): Promise<Float32Array>;
-  /** Frees the OpenCV net (waits for calls in flight). Later calls fail. Idempotent. */
+  /**
+   * Frees the OpenCV net (waits for calls in flight). Later calls fail. Idempotent. When this was the
+   * last FaceNet on the runtime's own OpenCV.js and that is a threads build, its worker threads are
+   * stopped too (a later `createFaceNet` loads a fresh instance).
+   */
   dispose(): Promise<void>;
 }
 
 /** How an entry point supplies the environment: its OpenCV loader and path reader. */
 export interface FaceNetEnvironment {
+  /** Loads the runtime's OpenCV.js for a new FaceNet (counted as one user of it). */
   loadOpenCV: (options?: LoadOptions) => Promise<CV>;
+  /** Called once when a FaceNet that got `cv` from `loadOpenCV` is disposed (or failed to start). */
+  releaseOpenCV?: (cv: CV) => void;
   readPath?: ReadModelOptions['readPath'];
 }
 
@@ -92,12 +99,31 @@ export async function createFaceNetIn(env: FaceNetEnvironment, options: FaceNetO
   if (!Number.isInteger(dim) || dim <= 0) throw new RangeError(`Cannot create FaceNet: dim must be a positive integer, got ${dim}`);
   if (!Number.isInteger(maxBatch) || maxBatch <= 0) throw new RangeError(`Cannot create FaceNet: maxBatch must be a positive integer, got ${maxBatch}`);
   const source = sourceName(options.model);
-  const [cv, bytes] = await Promise.all([
-    options.cv ?? env.loadOpenCV(options.opencv),
-    readModelSource(options.model, { fetch: options.fetch, readPath: env.readPath }),
-  ]);
-  const prepared = prepareModel(bytes, { input, output, convert: options.convert ?? 'auto', source });
-  const net = TFNet.import(cv, prepared.bytes);
+  const owned = options.cv === undefined;
+  const loading = owned ? env.loadOpenCV(options.opencv) : Promise.resolve(options.cv!);
+  // Loads while the model is read; observed now so that a failure is not "unhandled" meanwhile.
+  loading.catch(() => undefined);
+  const release = (cv: CV) => {
+    if (owned) env.releaseOpenCV?.(cv);
+  };
+  let bytes: Uint8Array;
+  try {
+    bytes = await readModelSource(options.model, { fetch: options.fetch, readPath: env.readPath });
+  } catch (e) {
+    // Not left loading unobserved: the load finishes, and this FaceNet's hold on it is given back.
+    loading.then(release, () => undefined);
+    throw e;
+  }
+  const cv = await loading;
+  let prepared: ReturnType<typeof prepareModel>;
+  let net: TFNet;
+  try {
+    prepared = prepareModel(bytes, { input, output, convert: options.convert ?? 'auto', source });
+    net = TFNet.import(cv, prepared.bytes);
+  } catch (e) {
+    release(cv);
+    throw e;
+  }
   const faceSize = imageSize * imageSize * 3;
   const defaults: PreprocessOptions = { ...options.preprocess, size: imageSize };
 
@@ -178,6 +204,7 @@ export async function createFaceNetIn(env: FaceNetEnvironment, options: FaceNetO
       await queue;
       disposed = true;
       net.delete();
+      release(cv);
     },
   };
   return api;

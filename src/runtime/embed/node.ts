@@ -1,7 +1,7 @@
 /** Node adapter of `createFaceNet`: OpenCV.js through the Node loader, model paths read from disk. */
 import { readFile } from 'node:fs/promises';
 import { FacenetDnnError } from '../../converter/errors.js';
-import { loadOpenCV } from '../opencv/node.js';
+import { acquireOpenCV, releaseOpenCV } from '../opencv/node.js';
 import { createFaceNetIn, type FaceNet, type FaceNetOptions } from './facenet.js';
 
 async function readPath(path: string): Promise<Uint8Array> {
@@ -29,5 +29,5 @@ async function readPath(path: string): Promise<Uint8Array> {
  * ```
  */
 export function createFaceNet(options: FaceNetOptions): Promise<FaceNet> {
-  return createFaceNetIn({ loadOpenCV, readPath }, options);
+  return createFaceNetIn({ loadOpenCV: acquireOpenCV, releaseOpenCV, readPath }, options);
 }

@@ -34,7 +34,26 @@ export type OpenCVFactory = (moduleArg?: Record<string, unknown>) => unknown;
  * script the loader starts itself (`url`, a factory as `module`, or the package read as a script):
  * an imported package has started its runtime already.
  */
+/** The OpenCV.js builds the adapters can pick (see {@link LoadOptions.build}). */
+export type OpenCVBuild = 'auto' | 'simd-threads' | 'simd' | 'stock';
+
 export interface LoadOptions {
+  /**
+   * Which build to load when neither `module` nor `url` is given (read by the runtime adapters, not
+   * by {@link createOpenCVLoader}): `'simd-threads'`, the wasm SIMD + pthreads build shipped in this
+   * package (`wasm/dist/simd-threads`, built from Debian's OpenCV sources by `wasm/build.sh`; Node:
+   * `worker_threads`; browsers: a cross-origin isolated page or worker); `'simd'`, the
+   * single-thread SIMD build (`wasm/dist/simd`); `'stock'`, the `@techstark/opencv-js` package (no
+   * SIMD, no threads); `'auto'`, the fastest this engine runs, probed with `WebAssembly.validate`
+   * (threads where wasm threads work and there is more than one core, else SIMD, else stock). A
+   * forced build that cannot run here is an error. Default: `'auto'`.
+   */
+  build?: OpenCVBuild;
+  /**
+   * OpenCV threads of the threads build (`cv.setNumThreads`), the calling thread included, 1 to 4
+   * (the build's worker pool). Default: the number of cores, at most 4.
+   */
+  threads?: number;
   /** Give up when the runtime has not initialized after this many milliseconds. Default: 30000. */
   timeoutMs?: number;
   /**

@@ -6,6 +6,7 @@
  * `file:` URLs (and plain paths) given as `url`, which Node's `fetch` refuses.
  */
 import { existsSync } from 'node:fs';
+import * as os from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -13,7 +14,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FacenetDnnError } from '../../converter/errors.js';
 import { wasmFeatures } from './features.js';
 import { createOpenCVLoader } from './load.js';
-import type { CV, LoadOptions } from './load.js';
+import type { CV, LoadOptions, OpenCVBuild, OpenCVFactory, OpenCVLoader } from './load.js';
+import { createSharedOpenCV } from './shared.js';
 
 const EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
 
@@ -58,36 +60,40 @@ const PACKAGE = '@techstark/opencv-js';
 // bundlers replace it with a stub that throws in ESM.
 const nodeRequire: NodeRequire = createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
 
-const shared = createOpenCVLoader({
-  sandbox: withProcessListenersRestored,
-  fetch: fetchOrReadFile,
-  importModule: async () => ({ default: nodeRequire(PACKAGE) as unknown }),
-});
 
-/** Which OpenCV.js build the Node loader uses when no `url` or `module` is given. */
-export type OpenCVBuild = 'auto' | 'simd' | 'stock';
+/** Options of the Node {@link loadOpenCV}: {@link LoadOptions}, whose `build` and `threads` it reads. */
+export type NodeLoadOptions = LoadOptions;
 
-/** Options of the Node {@link loadOpenCV}: the common {@link LoadOptions} plus the build choice. */
-export interface NodeLoadOptions extends LoadOptions {
-  /**
-   * `'simd'`: the wasm SIMD build shipped in this package (`wasm/dist/simd`, built from Debian's
-   * OpenCV sources by `wasm/build.sh`); `'stock'`: the `@techstark/opencv-js` package (no SIMD);
-   * `'auto'`: SIMD where the engine validates wasm SIMD and the build is present, else stock.
-   * Ignored when `url` or `module` is given. Default: `'auto'`.
-   */
-  build?: OpenCVBuild;
-}
+/** Workers the threads build starts at load (its `PTHREAD_POOL_SIZE`). */
+export const THREAD_POOL_SIZE = 4;
 
 const thisDir = dirname(typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url));
 
-/** The SIMD build's files, looked up from the bundle (`dist/`) and from the sources (`src/runtime/opencv/`). */
-export function simdBuildFiles(): { script: string; wasm: string } | undefined {
+/** The files of one shipped build: the script to evaluate or require, and its wasm. */
+export interface BuildFiles {
+  /** `opencv.js` (SIMD: the UMD script) or `opencv_js.js` (threads: the raw glue, required). */
+  script: string;
+  wasm: string;
+}
+
+/**
+ * The files of a shipped build, looked up from the bundle (`dist/`) and from the sources
+ * (`src/runtime/opencv/`), or undefined when this installation lacks them.
+ */
+export function buildFiles(build: 'simd' | 'simd-threads'): BuildFiles | undefined {
+  const script = build === 'simd' ? 'opencv.js' : 'opencv_js.js';
   for (const root of [join(thisDir, '..'), join(thisDir, '../../..')]) {
-    const script = join(root, 'wasm/dist/simd/opencv.js');
-    const wasm = join(root, 'wasm/dist/simd/opencv_js.wasm');
-    if (existsSync(script) && existsSync(wasm)) return { script, wasm };
+    const dir = join(root, 'wasm/dist', build);
+    const files = { script: join(dir, script), wasm: join(dir, 'opencv_js.wasm') };
+    const extra = build === 'simd-threads' ? [join(dir, 'opencv_js.worker.js')] : [];
+    if ([files.script, files.wasm, ...extra].every((f) => existsSync(f))) return files;
   }
   return undefined;
+}
+
+/** The SIMD build's files (see {@link buildFiles}). */
+export function simdBuildFiles(): BuildFiles | undefined {
+  return buildFiles('simd');
 }
 
 /** `opencv_js.wasm` next to a local script URL or path, when there is one. */
@@ -104,57 +110,140 @@ export function siblingWasm(url: string | URL): string | undefined {
   return existsSync(wasm) ? wasm : undefined;
 }
 
+const cores = (): number => (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+
 /** The build {@link loadOpenCV} picks for `build` in this process. */
-export function resolveBuild(build: OpenCVBuild = 'auto'): 'simd' | 'stock' {
+export function resolveBuild(build: OpenCVBuild = 'auto'): 'simd-threads' | 'simd' | 'stock' {
   if (build === 'stock') return 'stock';
-  const files = simdBuildFiles();
-  if (build === 'simd') {
-    if (!files) throw new FacenetDnnError('ERR_OPENCV', 'Cannot load the SIMD OpenCV.js build: wasm/dist/simd is missing from this installation');
-    if (!wasmFeatures().simd) throw new FacenetDnnError('ERR_OPENCV', 'Cannot load the SIMD OpenCV.js build: this engine does not validate wasm SIMD');
-    return 'simd';
+  const features = wasmFeatures();
+  if (build === 'simd' || build === 'simd-threads') {
+    const what = build === 'simd' ? 'SIMD' : 'SIMD+threads';
+    if (!buildFiles(build)) throw new FacenetDnnError('ERR_OPENCV', `Cannot load the ${what} OpenCV.js build: wasm/dist/${build} is missing from this installation`);
+    if (!features.simd) throw new FacenetDnnError('ERR_OPENCV', `Cannot load the ${what} OpenCV.js build: this engine does not validate wasm SIMD`);
+    if (build === 'simd-threads' && !features.threads) {
+      throw new FacenetDnnError('ERR_OPENCV', 'Cannot load the SIMD+threads OpenCV.js build: this engine does not validate wasm threads (shared memory)');
+    }
+    return build;
   }
-  return files && wasmFeatures().simd ? 'simd' : 'stock';
+  if (!features.simd) return 'stock';
+  if (features.threads && cores() > 1 && buildFiles('simd-threads')) return 'simd-threads';
+  return buildFiles('simd') ? 'simd' : 'stock';
 }
+
+type PThreadApi = { unusedWorkers: Array<{ unref?: () => void }>; runningWorkers: Array<{ unref?: () => void }> };
+
+/**
+ * After the threads build started (through Emscripten's Node path: `require` of the raw glue, whose
+ * pthread workers are `worker_threads` loading the same file and `opencv_js.worker.js`): unrefs the
+ * workers, so that they never keep Node alive (a forward is synchronous: while one runs, the main
+ * thread is busy anyway), and sets the OpenCV thread count.
+ */
+function tuneThreads(cv: CV, threads: number | undefined): void {
+  const pthread = cv['PThread'] as PThreadApi | undefined;
+  if (!pthread) return;
+  for (const w of [...pthread.unusedWorkers, ...pthread.runningWorkers]) w.unref?.();
+  cv['setNumThreads'](threads ?? Math.min(cores(), THREAD_POOL_SIZE));
+}
+
+/** The Node-specific part of a load: picks the build and hands the generic loader its files. */
+async function startNode(inner: OpenCVLoader, options: NodeLoadOptions): Promise<CV> {
+  const { build, threads, ...rest } = options;
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= THREAD_POOL_SIZE)) {
+    throw new RangeError(`Cannot load OpenCV.js: threads must be an integer from 1 to ${THREAD_POOL_SIZE} (the threads build's worker pool), got ${threads}`);
+  }
+  const hasWasm = rest.wasmBinary !== undefined || rest.wasmModule !== undefined;
+  const readWasm = async (path: string) => (hasWasm ? {} : { wasmBinary: new Uint8Array(await readFile(path)) });
+  if (rest.url !== undefined && !hasWasm) {
+    // A build with its wasm beside the script (like wasm/dist/simd): Emscripten 3.1.6's glue would
+    // fetch() the bare path in Node, fail, and take the whole process down; hand it the file instead.
+    const sibling = siblingWasm(rest.url);
+    if (sibling) return inner({ ...rest, ...(await readWasm(sibling)) });
+  }
+  if (rest.url !== undefined || rest.module !== undefined) {
+    const cv = await inner(rest);
+    tuneThreads(cv, threads);
+    return cv;
+  }
+  const chosen = resolveBuild(build);
+  if (chosen === 'simd') {
+    const files = buildFiles('simd')!;
+    return inner({ ...rest, ...(await readWasm(files.wasm)), url: pathToFileURL(files.script) });
+  }
+  if (chosen === 'simd-threads') {
+    const files = buildFiles('simd-threads')!;
+    // The glue sets globalThis.Worker = worker_threads.Worker for its pool; put back what was there.
+    // The pool is complete at load and setNumThreads stays within it, so no worker is made later.
+    const g = globalThis as { Worker?: unknown };
+    const had = Object.prototype.hasOwnProperty.call(g, 'Worker');
+    const previous = g.Worker;
+    try {
+      const factory = nodeRequire(files.script) as OpenCVFactory;
+      const cv = await inner({ ...rest, ...(await readWasm(files.wasm)), module: factory });
+      tuneThreads(cv, threads);
+      return cv;
+    } finally {
+      if (had) g.Worker = previous;
+      else delete g.Worker;
+    }
+  }
+  if (hasWasm) {
+    // The required package has started its runtime with the embedded wasm: read its script instead.
+    return inner({ ...rest, url: pathToFileURL(nodeRequire.resolve(PACKAGE)) });
+  }
+  return inner(rest);
+}
+
+/** A fresh Node loader: one load, shared by every call, as {@link createOpenCVLoader}'s. */
+function makeLoader(): OpenCVLoader {
+  const inner = createOpenCVLoader({
+    sandbox: withProcessListenersRestored,
+    fetch: fetchOrReadFile,
+    importModule: async () => ({ default: nodeRequire(PACKAGE) as unknown }),
+  });
+  let pending: Promise<{ cv: CV }> | undefined;
+  return (options = {}) => {
+    pending ??= startNode(inner, options as NodeLoadOptions).then((cv) => ({ cv }));
+    return pending.then((box) => box.cv);
+  };
+}
+
+const shared = createSharedOpenCV(makeLoader);
 
 /**
  * Loads OpenCV.js in Node once per process (later and concurrent calls share the load whatever
  * options they pass; a failure is returned to every later call) and leaves no process listeners
- * behind. Default source: the fastest build this engine runs (`build: 'auto'`: the SIMD build of
- * `wasm/dist/simd`, else the `@techstark/opencv-js` package); `url` may also be a `file:` URL or a
- * path (see {@link LoadOptions} for `module`, `wasmBinary`, `wasmModule`).
+ * behind. Default source: the fastest build this engine runs (`build: 'auto'`: the SIMD+threads
+ * build of `wasm/dist/simd-threads` where wasm threads validate and there are several cores, else
+ * the SIMD build of `wasm/dist/simd`, else the `@techstark/opencv-js` package); `url` may also be a
+ * `file:` URL or a path (see {@link LoadOptions} for `module`, `wasmBinary`, `wasmModule`). The
+ * threads build's workers do not keep the process alive.
  *
- * @throws {FacenetDnnError} `ERR_OPENCV` when the import or reading `url` fails, the runtime
- *   aborts or does not initialize within `timeoutMs` (default 30000).
+ * @throws {FacenetDnnError} `ERR_OPENCV` when a forced build is missing or unsupported here, the
+ *   import or reading `url` fails, the runtime aborts or does not initialize within `timeoutMs`
+ *   (default 30000).
+ * @throws {RangeError} for `threads` outside 1…{@link THREAD_POOL_SIZE}.
  * @example
  * ```ts
  * import { loadOpenCV } from 'facenet-dnn';
- * const cv = await loadOpenCV({ build: 'stock', timeoutMs: 10_000 });
+ * const cv = await loadOpenCV({ build: 'simd', timeoutMs: 10_000 });
  * ```
  */
-export async function loadOpenCV(options: NodeLoadOptions = {}): Promise<CV> {
-  const { build, ...rest } = options;
-  const noWasm = rest.wasmBinary === undefined && rest.wasmModule === undefined;
-  if (rest.url !== undefined && noWasm) {
-    // A build with its wasm beside the script (like wasm/dist/simd): Emscripten 3.1.6's glue would
-    // fetch() the bare path in Node, fail, and take the whole process down; hand it the file instead.
-    const sibling = siblingWasm(rest.url);
-    if (sibling) return shared({ ...rest, wasmBinary: new Uint8Array(await readFile(sibling)) });
-  }
-  if (rest.url === undefined && rest.module === undefined) {
-    if (resolveBuild(build) === 'simd') {
-      const files = simdBuildFiles()!;
-      // This build's wasm is a separate file (not base64 in the script): hand it to Emscripten.
-      const wasm = rest.wasmBinary !== undefined || rest.wasmModule !== undefined ? {} : { wasmBinary: new Uint8Array(await readFile(files.wasm)) };
-      return shared({ ...rest, ...wasm, url: pathToFileURL(files.script) });
-    }
-    const wantsWasm = rest.wasmBinary !== undefined || rest.wasmModule !== undefined;
-    if (wantsWasm) {
-      // The required package has started its runtime with the embedded wasm: read its script instead.
-      return shared({ ...rest, url: pathToFileURL(nodeRequire.resolve(PACKAGE)) });
-    }
-  }
-  return shared(rest);
+export function loadOpenCV(options: NodeLoadOptions = {}): Promise<CV> {
+  return shared.load(options);
+}
+
+/**
+ * Like {@link loadOpenCV}, but counted: `createFaceNet` takes the runtime this way and its `dispose()`
+ * gives it back with {@link releaseOpenCV}, which stops a threads build's workers once nobody uses it.
+ */
+export function acquireOpenCV(options: NodeLoadOptions = {}): Promise<CV> {
+  return shared.acquire(options);
+}
+
+/** Gives back an instance from {@link acquireOpenCV} (see `SharedOpenCV.release`). */
+export function releaseOpenCV(cv: CV): void {
+  shared.release(cv);
 }
 
 export { createOpenCVLoader, cvError, cvErrorMessage } from './load.js';
-export type { CV, LoadOptions, OpenCVFactory, OpenCVLoader } from './load.js';
+export type { CV, LoadOptions, OpenCVBuild, OpenCVFactory, OpenCVLoader } from './load.js';

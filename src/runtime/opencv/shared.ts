@@ -1,0 +1,78 @@
+/**
+ * The one OpenCV.js instance of a runtime (process, page, worker) and who uses it. Web-standard
+ * APIs only; both adapters hold one.
+ *
+ * `load()` pins the instance for the life of the runtime (a caller that got `cv` directly may hold
+ * on to it forever). `acquire()` / `release()` count users instead: `createFaceNet` acquires and its
+ * `dispose()` releases. When the last counted user releases an instance of a threads build and
+ * nobody pinned it, its pthread workers are terminated and the instance is forgotten, so that a
+ * later load starts a fresh one (the terminated instance cannot run parallel code any more: OpenCV's
+ * thread pool would wait for workers that are gone). Single-thread builds are kept: they hold no
+ * threads, and a reload would cost the initialization again.
+ */
+import type { CV, LoadOptions, OpenCVLoader } from './load.js';
+
+/** See the module comment. */
+export interface SharedOpenCV {
+  /** Loads (once) and pins the instance. */
+  load(options?: LoadOptions): Promise<CV>;
+  /** Loads (once) and counts one more user of the instance. */
+  acquire(options?: LoadOptions): Promise<CV>;
+  /** One user fewer; may shut a threads build down (see the module comment). Ignores stale instances. */
+  release(cv: CV): void;
+}
+
+/** Stops the pthread workers of a threads build; false for a build without threads. */
+export function terminateThreads(cv: CV): boolean {
+  const pthread = cv['PThread'] as { terminateAllThreads?: () => void } | undefined;
+  if (typeof pthread?.terminateAllThreads !== 'function') return false;
+  pthread.terminateAllThreads();
+  return true;
+}
+
+/** Makes the shared instance of one runtime; `makeLoader` gives a fresh loader each time one is needed. */
+export function createSharedOpenCV(makeLoader: () => OpenCVLoader): SharedOpenCV {
+  let loader = makeLoader();
+  let current: Promise<CV> | undefined;
+  let instance: CV | undefined;
+  let users = 0;
+  let pinned = false;
+  const get = (options?: LoadOptions): Promise<CV> => {
+    if (!current) {
+      const p = loader(options);
+      current = p;
+      p.then(
+        (cv) => {
+          if (current === p) instance = cv;
+        },
+        () => undefined, // the loader keeps the failure for later calls
+      );
+    }
+    return current;
+  };
+  return {
+    load(options) {
+      pinned = true;
+      return get(options);
+    },
+    async acquire(options) {
+      users++;
+      try {
+        return await get(options);
+      } catch (e) {
+        users--;
+        throw e;
+      }
+    },
+    release(cv) {
+      if (cv !== instance || users === 0) return;
+      users--;
+      if (users > 0 || pinned) return;
+      if (terminateThreads(cv)) {
+        instance = undefined;
+        current = undefined;
+        loader = makeLoader();
+      }
+    },
+  };
+}

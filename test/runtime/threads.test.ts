@@ -1,0 +1,108 @@
+/**
+ * The SIMD+threads OpenCV.js build (wasm/dist/simd-threads) in Node: picked by `build: 'auto'` where
+ * wasm threads validate on a multi-core machine, same embeddings as the stock build within 1e-5,
+ * workers that never keep the process alive, and threads stopped by the last `dispose()`. The
+ * process-level behaviour runs in child processes (support/threads-child.ts): one OpenCV.js per process.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { convert } from '../../src/converter/convert.js';
+import { createOpenCVLoader, type CV, type OpenCVFactory } from '../../src/runtime/opencv/load.js';
+import { buildFiles, fetchOrReadFile, resolveBuild, THREAD_POOL_SIZE, withProcessListenersRestored } from '../../src/runtime/opencv/node.js';
+import { wasmFeatures } from '../../src/runtime/opencv/features.js';
+import { createFaceNetIn } from '../../src/runtime/embed/facenet.js';
+import { maxAbsDiff } from '../support/numeric.js';
+import { readShared } from '../support/shared.js';
+
+const require = createRequire(import.meta.url);
+const CHILD = fileURLToPath(new URL('./support/threads-child.ts', import.meta.url));
+const files = buildFiles('simd-threads');
+
+function child(...args: string[]): { status: number | null; json: Record<string, unknown>; stderr: string; ms: number } {
+  const t = Date.now();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', CHILD, ...args], { encoding: 'utf8', timeout: 90_000 });
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    json = { unparsed: r.stdout };
+  }
+  return { status: r.status, json, stderr: r.stderr, ms: Date.now() - t };
+}
+
+test('the threads build is committed and auto picks it where wasm threads validate on several cores', () => {
+  assert.ok(files, 'wasm/dist/simd-threads has opencv_js.js, opencv_js.wasm and opencv_js.worker.js');
+  const f = wasmFeatures();
+  assert.ok(f.simd && f.threads, 'Node 20 validates wasm SIMD and shared memory');
+  assert.is(resolveBuild('auto'), availableParallelism() > 1 ? 'simd-threads' : 'simd');
+  assert.is(resolveBuild('simd-threads'), 'simd-threads');
+  assert.is(resolveBuild('simd'), 'simd');
+});
+
+test('threads build embeddings equal the stock build within 1e-5 (tiny FaceNet-anatomy, real photos, batch 3)', async () => {
+  const loader = () => createOpenCVLoader({ sandbox: withProcessListenersRestored, fetch: fetchOrReadFile });
+  const stock = await loader()({ url: pathToFileURL(require.resolve('@techstark/opencv-js')) });
+  const g = globalThis as { Worker?: unknown };
+  const mt = await loader()({ module: require(files!.script) as OpenCVFactory, wasmBinary: new Uint8Array(readFileSync(files!.wasm)) });
+  delete g.Worker; // what the Node adapter does after such a load
+  mt['setNumThreads'](2);
+  for (const w of [...mt['PThread'].unusedWorkers, ...mt['PThread'].runningWorkers]) w.unref();
+  assert.is(mt['getNumThreads'](), 2);
+  const model = convert(new Uint8Array(readFileSync(new URL('../../fixtures/facenet-tiny.pb', import.meta.url))), { preset: 'facenet' }).model;
+  const photos = ['Anthony_Hopkins_0001.jpg', 'Anthony_Hopkins_0002.jpg', 'hse_test_image.jpg'].map((f) => readShared(`images/${f}`));
+  const embed = async (cv: CV) => {
+    const f = await createFaceNetIn({ loadOpenCV: async () => cv }, { model, cv });
+    try {
+      return await f.embedBatch(photos);
+    } finally {
+      await f.dispose();
+    }
+  };
+  const [a, b] = [await embed(stock), await embed(mt)];
+  for (let i = 0; i < photos.length; i++) {
+    const d = maxAbsDiff(a[i]!, b[i]!);
+    assert.ok(d <= 1e-5, `photo ${i}: max |Δ| ${d}`);
+  }
+  assert.ok(mt['PThread'].runningWorkers.length >= 1, 'the forward ran on a pthread worker');
+  assert.ok(maxAbsDiff(a[0]!, a[2]!) > 1e-3, 'different photos differ');
+  mt['PThread'].terminateAllThreads();
+});
+
+test('a process that loaded the threads build and embedded exits by itself, with no global Worker left', () => {
+  const r = child('exit-without-dispose');
+  assert.is(r.status, 0, `exit status (stderr: ${r.stderr.slice(-500)})`);
+  assert.is(r.json['threads'], Math.min(availableParallelism(), THREAD_POOL_SIZE));
+  assert.is(r.json['running'], (r.json['threads'] as number) - 1, 'OpenCV runs threads − 1 workers beside the calling thread');
+  assert.is(r.json['workerGlobal'], 'undefined');
+  assert.is((r.json['head'] as number[]).length, 4);
+});
+
+test('dispose(): the last user of the threads build stops its workers; a later FaceNet gets a fresh instance', () => {
+  const r = child('dispose-cycle');
+  assert.is(r.status, 0, r.stderr.slice(-500));
+  assert.equal(r.json, {
+    abSame: true,
+    afterFirstSame: true,
+    freshSame: true,
+    sameInstance: true,
+    before: { unused: THREAD_POOL_SIZE, running: 0 },
+    afterOne: { unused: THREAD_POOL_SIZE, running: 0 },
+    afterBoth: { unused: 0, running: 0 },
+    fresh: true,
+  });
+});
+
+test('threads sets the OpenCV thread count; outside 1…4 it is a RangeError', () => {
+  assert.equal(child('threads', '1').json, { threads: 1, unused: THREAD_POOL_SIZE, running: 0 });
+  assert.equal(child('threads', '3').json, { threads: 3, unused: THREAD_POOL_SIZE, running: 0 });
+  const bad = child('threads', '5').json['error'] as string;
+  assert.match(bad, /^RangeError: .*threads must be an integer from 1 to 4.*got 5/);
+});
+
+test.run();
