@@ -1,8 +1,10 @@
 /**
  * Runs the portable test suite (test/portable/**\/*.test.ts) in Node, Deno, Bun, a headless
- * Chromium page and a Chromium web worker.
+ * Chromium page and a Chromium web worker, and the page and worker again cross-origin isolated
+ * (COOP/COEP headers: SharedArrayBuffer, so the SIMD+threads OpenCV.js build runs there).
  *
- *   tsx scripts/test-runtimes.ts [--runtime node,deno,bun,chromium,worker] [--filter <regex>]
+ *   tsx scripts/test-runtimes.ts [--runtime node,deno,bun,chromium,worker,chromium-isolated,worker-isolated]
+ *                                [--filter <regex>]
  *                                [--timeout <seconds per runtime>]
  *
  * How: esbuild bundles every test file into one ESM file (browser platform, `node:*` external);
@@ -30,7 +32,7 @@ const SHARED = resolve(ROOT, '..', 'shared');
 // finds the package in Node, Deno and Bun (the loader's default source).
 const OUT = join(ROOT, 'node_modules', '.cache', 'facenet-dnn-runtimes');
 const CHROMIUM = '/usr/bin/chromium';
-const ALL = ['node', 'deno', 'bun', 'chromium', 'worker'] as const;
+const ALL = ['node', 'deno', 'bun', 'chromium', 'worker', 'chromium-isolated', 'worker-isolated'] as const;
 type Runtime = (typeof ALL)[number];
 
 interface Args {
@@ -205,8 +207,11 @@ const TYPES: Record<string, string> = {
   '.png': 'image/png',
 };
 
-/** Serves ROOT at /, SHARED at /shared/ and OUT at /__runtimes/ on 127.0.0.1 (random port). */
-async function serve(): Promise<{ base: string; close: () => Promise<void> }> {
+/**
+ * Serves ROOT at /, SHARED at /shared/ and OUT at /__runtimes/ on 127.0.0.1 (random port);
+ * `isolated` adds the headers that make pages and workers cross-origin isolated.
+ */
+async function serve(isolated = false): Promise<{ base: string; close: () => Promise<void> }> {
   const mounts: Array<[string, string]> = [
     ['/__runtimes/', OUT],
     ['/shared/', SHARED],
@@ -228,6 +233,7 @@ async function serve(): Promise<{ base: string; close: () => Promise<void> }> {
       'content-length': body.length,
       'cache-control': 'no-store',
       connection: 'close',
+      ...(isolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp', 'cross-origin-resource-policy': 'same-origin' } : {}),
     });
     res.end(body);
   });
@@ -396,7 +402,8 @@ function commandFor(runtime: Runtime, base: string): [string, string[]] {
           // Fetches from the loopback server only.
           `--allow-net=${url.host}`,
           // The loader's default source reads the package's script through a file: URL.
-          `--allow-read=${join(ROOT, 'node_modules', '@techstark', 'opencv-js')}`,
+          // (and the web loader's default, the SIMD build in wasm/dist/, too).
+          `--allow-read=${join(ROOT, 'node_modules', '@techstark', 'opencv-js')},${join(ROOT, 'wasm', 'dist')}`,
           // uvu's colours (kleur) read these environment variables.
           '--allow-env=FORCE_COLOR,NODE_DISABLE_COLORS,NO_COLOR,TERM',
           entry,
@@ -428,6 +435,7 @@ async function main(): Promise<number> {
   writeEntries();
   console.log(`test-runtimes: ${files.length} file(s) bundled in ${((performance.now() - t0) / 1000).toFixed(1)} s; runtimes: ${args.runtimes.join(', ')}`);
   const server = await serve();
+  const isolatedServer = await serve(true);
   const outcomes: Outcome[] = [];
   try {
     for (const runtime of args.runtimes) {
@@ -435,11 +443,14 @@ async function main(): Promise<number> {
       const outcome =
         runtime === 'chromium' ? await runChromium(runtime, `${server.base}__runtimes/index.html`, args.timeoutMs)
         : runtime === 'worker' ? await runChromium(runtime, `${server.base}__runtimes/worker.html`, args.timeoutMs)
+        : runtime === 'chromium-isolated' ? await runChromium(runtime, `${isolatedServer.base}__runtimes/index.html`, args.timeoutMs)
+        : runtime === 'worker-isolated' ? await runChromium(runtime, `${isolatedServer.base}__runtimes/worker.html`, args.timeoutMs)
         : await runProcess(runtime, ...commandFor(runtime, server.base), args.timeoutMs);
       outcomes.push(outcome);
     }
   } finally {
     await server.close();
+    await isolatedServer.close();
   }
   let passed = 0;
   let failed = 0;
@@ -451,7 +462,7 @@ async function main(): Promise<number> {
     failed += f;
     if (o.problem && f === 0) failed += 1; // a crash, timeout or empty run is a failure too
     const counts = o.total !== undefined ? `${p} passed, ${f} failed${o.skipped ? `, ${o.skipped} skipped` : ''}` : 'no result';
-    console.log(`${o.runtime.padEnd(8)} ${o.problem || f > 0 ? 'FAIL' : 'ok  '}  ${counts} (${(o.ms / 1000).toFixed(1)} s)${o.problem ? ` — ${o.problem}` : ''}`);
+    console.log(`${o.runtime.padEnd(17)} ${o.problem || f > 0 ? 'FAIL' : 'ok  '}  ${counts} (${(o.ms / 1000).toFixed(1)} s)${o.problem ? ` — ${o.problem}` : ''}`);
   }
   console.log(`${passed} passed, ${failed} failed`);
   return failed > 0 ? 1 : 0;

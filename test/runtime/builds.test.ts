@@ -5,12 +5,15 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { convert } from '../../src/converter/convert.js';
-import { createOpenCVLoader, type CV } from '../../src/runtime/opencv/load.js';
-import { fetchOrReadFile, resolveBuild, siblingWasm, simdBuildFiles, withProcessListenersRestored } from '../../src/runtime/opencv/node.js';
+import { createOpenCVLoader, separateWasmName, type CV } from '../../src/runtime/opencv/load.js';
+import { fetchOrReadFile, resolveBuild, simdBuildFiles, withProcessListenersRestored } from '../../src/runtime/opencv/node.js';
+import { FacenetDnnError } from '../../src/converter/errors.js';
 import { wasmFeatures } from '../../src/runtime/opencv/features.js';
 import { createFaceNetIn } from '../../src/runtime/embed/facenet.js';
 import { maxAbsDiff } from '../support/numeric.js';
@@ -52,11 +55,28 @@ test('SIMD build embeddings equal the stock build within 1e-5 (tiny FaceNet-anat
   assert.ok(maxAbsDiff(a[0]!, a[2]!) > 1e-3, 'different photos differ');
 });
 
-test('a url to a script with its wasm beside it gets that wasm (Emscripten 3.1.6 cannot fetch it in Node)', () => {
-  assert.is(siblingWasm(pathToFileURL(files!.script)), files!.wasm);
-  assert.is(siblingWasm(files!.script), files!.wasm, 'a plain path too');
-  assert.is(siblingWasm(pathToFileURL(createRequire(import.meta.url).resolve('@techstark/opencv-js'))), undefined, 'the stock single-file build has none');
-  assert.is(siblingWasm('https://example.invalid/opencv.js'), undefined, 'remote URLs are left to the loader');
+test('a url to a build with its wasm beside it loads that wasm; a missing one is an error naming it', async () => {
+  const stockText = readFileSync(createRequire(import.meta.url).resolve('@techstark/opencv-js'), 'utf8');
+  assert.is(separateWasmName(stockText), undefined, 'the stock build embeds its wasm');
+  assert.is(separateWasmName(readFileSync(files!.script, 'utf8')), 'opencv_js.wasm');
+  // No wasmBinary: the loader fetches opencv_js.wasm beside the script.
+  const cv = await instance({ url: pathToFileURL(files!.script) });
+  const m = cv['matFromArray'](1, 3, cv['CV_32F'], [1, 2, 3]);
+  assert.equal(Array.from(m.data32F as Float32Array), [1, 2, 3]);
+  m.delete();
+  // A relative location cannot be resolved by the generic loader in Node (no page): it says so.
+  // (The Node adapter turns paths into file: URLs first.)
+  const rel = await instance({ url: relative(process.cwd(), files!.script) as unknown as URL }).then(() => undefined, (e: Error) => e);
+  assert.match(rel!.message, /needs its opencv_js\.wasm but its location is unknown/);
+  const dir = mkdtempSync(join(tmpdir(), 'facenet-dnn-'));
+  try {
+    copyFileSync(files!.script, join(dir, 'opencv.js'));
+    const err = await instance({ url: pathToFileURL(join(dir, 'opencv.js')) }).then(() => undefined, (e: Error) => e);
+    assert.instance(err, FacenetDnnError);
+    assert.match(err!.message, /Cannot load OpenCV\.js: fetching the wasm "file:.*\/opencv_js\.wasm" failed \(ENOENT/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

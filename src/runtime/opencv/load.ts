@@ -215,6 +215,37 @@ async function fetchScript(url: string | URL, fetchFn: (url: string | URL) => Pr
   }
 }
 
+/**
+ * The wasm file name of a build whose wasm is not embedded (`wasmBinaryFile="opencv_js.wasm"` in
+ * Emscripten's glue), or undefined for a single-file build (a `data:` URI) or an unknown shape.
+ */
+export function separateWasmName(scriptText: string): string | undefined {
+  const m = /\bwasmBinaryFile\s*=\s*["']([^"']+)["']/.exec(scriptText);
+  if (!m || m[1]!.startsWith('data:')) return undefined;
+  return /^[\w.-]+\.wasm$/.test(m[1]!) ? m[1] : undefined;
+}
+
+/** `url` made absolute against the page or worker location where there is one, else as given if absolute. */
+function absoluteUrl(url: string | URL): string | undefined {
+  const base = (globalThis as { location?: { href?: string } }).location?.href;
+  try {
+    return new URL(String(url), base).href;
+  } catch {
+    return undefined; // relative, and nothing to resolve it against
+  }
+}
+
+async function fetchWasm(url: string, fetchFn: (url: string | URL) => Promise<Response>): Promise<Uint8Array> {
+  let res: Response;
+  try {
+    res = await fetchFn(url);
+  } catch (cause) {
+    throw loadError(`fetching the wasm "${url}" failed (${message(cause)})`, cause);
+  }
+  if (!res.ok) throw loadError(`fetching the wasm "${url}" failed (HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''})`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
 /** The module object out of what the caller handed in: the object, or a namespace's `default`. */
 function unwrapModule(value: unknown): CV | OpenCVFactory {
   if (typeof value === 'function') return value as OpenCVFactory;
@@ -237,9 +268,16 @@ function unwrapModule(value: unknown): CV | OpenCVFactory {
  * wasm options go through `instantiateWasm` (not `Module.wasmBinary`) so that a failure rejects the
  * load instead of becoming an unhandled rejection inside Emscripten.
  */
-function startFactory(factory: OpenCVFactory, options: LoadOptions): Promise<{ cv: CV }> {
+function startFactory(factory: OpenCVFactory, options: LoadOptions, scriptUrl?: string): Promise<{ cv: CV }> {
   const config: CV = {};
   const { ready, fail } = watch(config);
+  if (scriptUrl !== undefined) {
+    // Files the build looks for beside its script (a threads build's `opencv_js.worker.js`) resolve
+    // against the script, not the page: the script was evaluated, so Emscripten cannot know its URL.
+    config['locateFile'] = (path: string) => new URL(path, scriptUrl).href;
+    // A threads build's workers load the glue itself from here (`importScripts`).
+    config['mainScriptUrlOrBlob'] = scriptUrl;
+  }
   const { wasmModule, wasmBinary } = options;
   if (wasmModule !== undefined || wasmBinary !== undefined) {
     const what = wasmModule !== undefined ? 'wasmModule' : 'wasmBinary';
@@ -249,6 +287,7 @@ function startFactory(factory: OpenCVFactory, options: LoadOptions): Promise<{ c
           ? WebAssembly.instantiate(wasmModule, imports).then((instance) => ({ instance, module: wasmModule }))
           : WebAssembly.instantiate(toBufferSource(wasmBinary!), imports);
       started.then(
+        // The module goes along: a threads build sends it to its workers.
         (r) => receive(r.instance, r.module),
         (cause) => fail(loadError(`instantiating the ${what} failed (${message(cause)})`, cause)),
       );
@@ -319,7 +358,20 @@ async function load(options: LoadOptions): Promise<CV> {
     if (options.url !== undefined) {
       const fetchFn = options.fetch ?? ((u: string | URL) => globalThis.fetch(u));
       const text = await fetchScript(options.url, fetchFn);
-      return startFactory(factoryFromScript(text, String(options.url)), options);
+      const factory = factoryFromScript(text, String(options.url));
+      const scriptUrl = absoluteUrl(options.url);
+      const wasmName = separateWasmName(text);
+      if (wasmName !== undefined && !wantsWasm) {
+        // A build whose wasm is a file beside the script (wasm/dist/*): fetched here, because
+        // Emscripten's own lookup cannot work for an evaluated script (no script URL; no I/O at
+        // all on the plain path that Deno and Bun take).
+        if (scriptUrl === undefined) {
+          throw loadError(`"${String(options.url)}" needs its ${wasmName} but its location is unknown: pass an absolute url, or wasmBinary/wasmModule`);
+        }
+        const wasmBinary = await fetchWasm(new URL(wasmName, scriptUrl).href, fetchFn);
+        return startFactory(factory, { ...options, wasmBinary }, scriptUrl);
+      }
+      return startFactory(factory, options, scriptUrl);
     }
     const fetchFn = options.fetch ?? ((u: string | URL) => globalThis.fetch(u));
     let readFailure = '';
@@ -336,7 +388,7 @@ async function load(options: LoadOptions): Promise<CV> {
         } catch (e) {
           readFailure = `; ${message(e).replace(/^Cannot load OpenCV\.js: /, '')}`;
         }
-        if (text !== undefined) return startFactory(factoryFromScript(text, resolved), options);
+        if (text !== undefined) return startFactory(factoryFromScript(text, resolved), options, resolved);
       }
     }
     if (wantsWasm) {

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FacenetDnnError } from '../../converter/errors.js';
@@ -96,18 +96,15 @@ export function simdBuildFiles(): BuildFiles | undefined {
   return buildFiles('simd');
 }
 
-/** `opencv_js.wasm` next to a local script URL or path, when there is one. */
-export function siblingWasm(url: string | URL): string | undefined {
-  let path: string;
+/** A `url` option as the generic loader needs it: a plain path becomes a `file:` URL. */
+function scriptUrl(url: string | URL): string | URL {
+  if (url instanceof URL) return url;
   try {
-    const u = url instanceof URL ? url : new URL(url);
-    if (u.protocol !== 'file:') return undefined;
-    path = fileURLToPath(u);
+    new URL(url);
+    return url; // already absolute
   } catch {
-    path = String(url); // not a URL: a path
+    return pathToFileURL(resolvePath(url)); // a path, relative to the working directory
   }
-  const wasm = join(dirname(path), 'opencv_js.wasm');
-  return existsSync(wasm) ? wasm : undefined;
 }
 
 const cores = (): number => (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
@@ -153,21 +150,17 @@ async function startNode(inner: OpenCVLoader, options: NodeLoadOptions): Promise
   }
   const hasWasm = rest.wasmBinary !== undefined || rest.wasmModule !== undefined;
   const readWasm = async (path: string) => (hasWasm ? {} : { wasmBinary: new Uint8Array(await readFile(path)) });
-  if (rest.url !== undefined && !hasWasm) {
-    // A build with its wasm beside the script (like wasm/dist/simd): Emscripten 3.1.6's glue would
-    // fetch() the bare path in Node, fail, and take the whole process down; hand it the file instead.
-    const sibling = siblingWasm(rest.url);
-    if (sibling) return inner({ ...rest, ...(await readWasm(sibling)) });
-  }
   if (rest.url !== undefined || rest.module !== undefined) {
-    const cv = await inner(rest);
+    // A build with its wasm beside the script (wasm/dist/simd) gets it fetched by the generic loader
+    // through fetchOrReadFile, which reads file: URLs.
+    const cv = await inner(rest.url !== undefined ? { ...rest, url: scriptUrl(rest.url) } : rest);
     tuneThreads(cv, threads);
     return cv;
   }
   const chosen = resolveBuild(build);
   if (chosen === 'simd') {
     const files = buildFiles('simd')!;
-    return inner({ ...rest, ...(await readWasm(files.wasm)), url: pathToFileURL(files.script) });
+    return inner({ ...rest, url: pathToFileURL(files.script) });
   }
   if (chosen === 'simd-threads') {
     const files = buildFiles('simd-threads')!;

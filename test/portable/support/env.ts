@@ -50,7 +50,20 @@ export function repoBytes(path: string): Promise<Uint8Array> {
 
 let cv: Promise<CV> | undefined;
 
-/** The initialized OpenCV.js, loaded once per test run the way this runtime should load it. */
+/** A shipped build's script on the harness's server (the threads build: its raw glue). */
+export function buildUrl(build: 'simd-threads' | 'simd' | 'stock'): string {
+  if (!BASE) throw new Error('buildUrl needs the harness server');
+  return build === 'stock' ? `${BASE}node_modules/@techstark/opencv-js/dist/opencv.js`
+    : build === 'simd' ? `${BASE}wasm/dist/simd/opencv.js`
+    : `${BASE}wasm/dist/simd-threads/opencv_js.js`;
+}
+
+/**
+ * The initialized OpenCV.js, loaded once per test run the way this runtime should load it: under
+ * the harness, the fastest build the web loader's `'auto'` picks here (SIMD+threads in a
+ * cross-origin isolated page or worker, else SIMD), from the loopback server; from source in Node,
+ * the Node adapter's default (`'auto'`).
+ */
 export function getCV(): Promise<CV> {
   cv ??= (async () => {
     if (!BASE) {
@@ -60,9 +73,9 @@ export function getCV(): Promise<CV> {
       const { loadOpenCV } = (await import(/* @vite-ignore */ nodeAdapter)) as typeof import('../../../src/runtime/opencv/node.js');
       return loadOpenCV();
     }
-    // Set by the harness: the web loader fetches the stock build from the loopback server.
-    const { loadOpenCV } = await import('../../../src/runtime/opencv/web.js');
-    return loadOpenCV({ url: `${BASE}node_modules/@techstark/opencv-js/dist/opencv.js` });
+    // Set by the harness: the web loader fetches the build from the loopback server.
+    const { loadOpenCV, candidateBuilds } = await import('../../../src/runtime/opencv/web.js');
+    return loadOpenCV({ url: buildUrl(candidateBuilds('auto')[0]!) });
   })();
   return cv;
 }
