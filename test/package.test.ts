@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRequire } from 'node:module';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 
 const require = createRequire(import.meta.url);
 const tiny = new Uint8Array(readFileSync(new URL('../fixtures/facenet-tiny.pb', import.meta.url)));
@@ -41,6 +41,23 @@ test('"facenet-dnn/web" loads and its bundle imports no Node built-in', async ()
     assert.not.match(text, /from ["']node:|require\(["']node:|from ["'](fs|path|os|child_process)["']/, `${file} imports a Node built-in`);
   }
   assert.ok(readdirSync(dist).includes('index.web.d.ts'), 'types are built');
+});
+
+test('the built package finds its OpenCV.js builds: Node entry from dist/, web entry beside its bundle', async () => {
+  const { createFaceNet } = await import('facenet-dnn');
+  // build: 'simd' fails with ERR_OPENCV when dist/ cannot find wasm/dist/simd (no fallback when forced).
+  const f = await createFaceNet({ model: tiny, opencv: { build: 'simd' } });
+  const rgba = { width: 4, height: 4, data: new Uint8ClampedArray(64).fill(200) };
+  const e = await f.embed(rgba);
+  assert.is(e.length, 512);
+  await f.dispose();
+  // The web entry looks for ../wasm/dist/<build>/ from its own module URL (dist/…).
+  const dist = new URL('../dist/', import.meta.url);
+  for (const rel of ['simd/opencv.js', 'simd/opencv_js.wasm', 'simd-threads/opencv_js.js', 'simd-threads/opencv_js.worker.js', 'simd-threads/opencv_js.wasm']) {
+    assert.ok(existsSync(new URL(`../wasm/dist/${rel}`, dist)), rel);
+  }
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { files: string[] };
+  assert.ok(pkg.files.includes('wasm/dist'), 'wasm/dist is packaged');
 });
 
 test.run();

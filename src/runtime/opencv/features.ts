@@ -38,8 +38,9 @@ function validates(bytes: Uint8Array<ArrayBuffer>): boolean {
 
 /** Probes the running engine. Cheap (two tiny validations); the result can be cached by callers. */
 export function wasmFeatures(): WasmFeatures {
-  const g = globalThis as { SharedArrayBuffer?: unknown; crossOriginIsolated?: boolean; document?: unknown };
-  const isolated = g.document === undefined || g.crossOriginIsolated === true;
+  const g = globalThis as { SharedArrayBuffer?: unknown; crossOriginIsolated?: boolean };
+  // Pages and workers say whether they are cross-origin isolated; Node, Deno and Bun have no such flag.
+  const isolated = g.crossOriginIsolated !== false;
   return {
     simd: validates(SIMD_PROBE),
     threads: validates(THREADS_PROBE) && typeof g.SharedArrayBuffer === 'function' && isolated,
