@@ -32,7 +32,8 @@ import { convert } from '../src/converter/convert.js';
 import { decodeGraph } from '../src/converter/proto/codec.js';
 import type { FaceNet } from '../src/runtime/embed/facenet.js';
 import { createFaceNet } from '../src/runtime/embed/node.js';
-import { fetchOrReadFile, simdBuildFiles, withProcessListenersRestored, type CV } from '../src/runtime/opencv/node.js';
+import { buildFiles, fetchOrReadFile, withProcessListenersRestored, type CV } from '../src/runtime/opencv/node.js';
+import type { OpenCVFactory } from '../src/runtime/opencv/load.js';
 import { createOpenCVLoader } from '../src/runtime/opencv/load.js';
 import { createRequire } from 'node:module';
 import { preprocess, type FaceBox } from '../src/runtime/preprocess/index.js';
@@ -50,6 +51,8 @@ export const GFLOP_PER_FACE = 2.84;
 /** Largest max |Δ| between two columns' embeddings for them to count as computing the same thing. */
 export const AGREEMENT_TOLERANCE = 1e-4;
 export const BATCH = 8;
+/** Threads of the SIMD+threads column: the cores of this machine (2 here), at most the build's pool of 4. */
+export const OPENCV_THREADS = Math.min(cpus().length, 4);
 
 /** The 8 photos of the batch; the first (with its face box) is also the batch-1 input. */
 const PHOTOS: ReadonlyArray<{ file: string; box?: FaceBox }> = [
@@ -63,7 +66,7 @@ const PHOTOS: ReadonlyArray<{ file: string; box?: FaceBox }> = [
   { file: 'hse_test_image.jpg', box: { x1: 597, y1: 210, x2: 659, y2: 272 } },
 ];
 
-export type EngineId = 'tfjs-cpu' | 'tfjs-wasm' | 'opencv-js' | 'opencv-js-simd';
+export type EngineId = 'tfjs-cpu' | 'tfjs-wasm' | 'opencv-js' | 'opencv-js-simd' | 'opencv-js-simd-threads';
 
 /** Timings of one engine at one batch size (ms per call = per batch). */
 export interface CaseTiming {
@@ -286,7 +289,7 @@ export async function runForwardBench(log: (s: string) => void = console.log): P
   let t = performance.now();
   const facenet: FaceNet = await createFaceNet({ model: converted, cv: stockCv });
   const opencvLoadMs = performance.now() - t;
-  const simdFiles = simdBuildFiles();
+  const simdFiles = buildFiles('simd');
   let simd: { facenet: FaceNet; loadMs: number } | undefined;
   if (simdFiles) {
     const simdCv: CV = await createOpenCVLoader({ sandbox: withProcessListenersRestored, fetch: fetchOrReadFile })({
@@ -297,6 +300,24 @@ export async function runForwardBench(log: (s: string) => void = console.log): P
     simd = { facenet: await createFaceNet({ model: converted, cv: simdCv }), loadMs: performance.now() - t };
   } else {
     log('forward: no wasm/dist/simd build: the OpenCV.js SIMD column is skipped (run wasm/build.sh)');
+  }
+  const mtFiles = buildFiles('simd-threads');
+  let mt: { facenet: FaceNet; loadMs: number; cv: CV } | undefined;
+  if (mtFiles) {
+    // The threads build through Emscripten's Node path (worker_threads), as loadOpenCV does it, but
+    // as an instance of its own: OPENCV_THREADS threads, workers unref'd, Worker global put back.
+    const g = globalThis as { Worker?: unknown };
+    const mtCv: CV = await createOpenCVLoader({ sandbox: withProcessListenersRestored })({
+      module: createRequire(import.meta.url)(mtFiles.script) as OpenCVFactory,
+      wasmBinary: new Uint8Array(readFileSync(mtFiles.wasm)),
+    });
+    delete g.Worker;
+    for (const w of [...mtCv['PThread'].unusedWorkers, ...mtCv['PThread'].runningWorkers]) w.unref();
+    mtCv['setNumThreads'](OPENCV_THREADS);
+    t = performance.now();
+    mt = { facenet: await createFaceNet({ model: converted, cv: mtCv }), loadMs: performance.now() - t, cv: mtCv };
+  } else {
+    log('forward: no wasm/dist/simd-threads build: the OpenCV.js SIMD+threads column is skipped (run wasm/build.sh)');
   }
 
   // --- TF.js on the original graph: artifacts built once, one model per backend, loaded while that
@@ -346,6 +367,14 @@ export async function runForwardBench(log: (s: string) => void = console.log): P
           run: (n: 1 | 8) => simd!.facenet.embedTensor(n === 1 ? x1 : x8, n),
         }]
       : []),
+    ...(mt
+      ? [{
+          id: 'opencv-js-simd-threads' as const,
+          label: `OpenCV.js 4.6 SIMD+threads, ${OPENCV_THREADS} threads, wasm/build.sh (converted graph, createFaceNet)`,
+          loadMs: mt.loadMs,
+          run: (n: 1 | 8) => mt!.facenet.embedTensor(n === 1 ? x1 : x8, n),
+        }]
+      : []),
   ];
 
   // --- Agreement first: every column on the same inputs (these runs also warm every engine up).
@@ -382,6 +411,7 @@ export async function runForwardBench(log: (s: string) => void = console.log): P
   const plan: Record<EngineId, { 1: number; 8: number }> = {
     'opencv-js': { 1: 5, 8: 2 },
     'opencv-js-simd': { 1: 9, 8: 4 },
+    'opencv-js-simd-threads': { 1: 11, 8: 5 },
     'tfjs-wasm': { 1: 7, 8: 3 },
     'tfjs-cpu': { 1: 3, 8: 1 },
   };
@@ -452,6 +482,11 @@ export async function runForwardBench(log: (s: string) => void = console.log): P
     for (const x of [...Object.values(col.feeds1), ...Object.values(col.feeds8)]) x.dispose();
   }
   await facenet.dispose();
+  await simd?.facenet.dispose();
+  if (mt) {
+    await mt.facenet.dispose();
+    mt.cv['PThread'].terminateAllThreads();
+  }
   log(markdown(result));
   return { result, data: { converted, x1, x8, opencv: { batch1: oc[1], batch8: oc[8] } } };
 }
