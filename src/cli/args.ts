@@ -46,3 +46,25 @@ export function parseSet(text: string): [string, number | boolean] {
   }
   return [name, n];
 }
+
+const BUILDS = ['auto', 'simd-threads', 'simd', 'stock'] as const;
+
+/**
+ * `--build NAME` and `--threads N` as OpenCV.js load options (forward, embed, compare, verify).
+ * Read before anything slow runs, so a mistake is a usage error at once.
+ */
+export function parseOpenCVFlags(values: Record<string, unknown>): { build?: (typeof BUILDS)[number]; threads?: number } {
+  const out: { build?: (typeof BUILDS)[number]; threads?: number } = {};
+  const build = values['build'];
+  if (build !== undefined) {
+    if (!(BUILDS as readonly unknown[]).includes(build)) throw new UsageError(`Cannot use --build "${String(build)}": expected ${BUILDS.join(', ')}`);
+    out.build = build as (typeof BUILDS)[number];
+  }
+  const threads = values['threads'];
+  if (threads !== undefined) {
+    const n = Number(threads);
+    if (!Number.isInteger(n) || n < 1 || n > 4) throw new UsageError(`Cannot use --threads "${String(threads)}": expected an integer from 1 to 4 (the threads build's pool)`);
+    out.threads = n;
+  }
+  return out;
+}

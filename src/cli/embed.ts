@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { createFaceNet } from '../runtime/embed/node.js';
 import type { FaceNet } from '../runtime/embed/facenet.js';
 import { FacenetDnnError } from '../converter/errors.js';
-import { UsageError } from './args.js';
+import { parseOpenCVFlags, UsageError } from './args.js';
 import type { Io } from './convert.js';
 import { readInput } from './io.js';
 
@@ -15,6 +15,7 @@ interface FaceArgs {
   boxes: Array<{ x1: number; y1: number; x2: number; y2: number } | undefined>;
   standardization: 'fixed' | 'prewhiten';
   margin: number | undefined;
+  opencv: ReturnType<typeof parseOpenCVFlags>;
 }
 
 function parseBox(text: string): { x1: number; y1: number; x2: number; y2: number } {
@@ -40,13 +41,15 @@ function parseFaceArgs(command: string, args: string[], values: Values): FaceArg
     margin = Number(values['margin']);
     if (!Number.isFinite(margin) || margin < 0) throw new UsageError(`Cannot use --margin "${values['margin']}": expected a number ≥ 0`);
   }
-  return { model, images, boxes: images.map((_, i) => (rawBoxes[i] ? parseBox(rawBoxes[i]!) : undefined)), standardization: pre, margin };
+  const opencv = parseOpenCVFlags(values);
+  return { model, images, boxes: images.map((_, i) => (rawBoxes[i] ? parseBox(rawBoxes[i]!) : undefined)), standardization: pre, margin, opencv };
 }
 
 async function embedAll(a: FaceArgs): Promise<{ facenet: FaceNet; embeddings: Float32Array[] }> {
   const files = a.images.map((f) => readInput(f));
   const facenet = await createFaceNet({
     model: readInput(a.model),
+    opencv: a.opencv,
     preprocess: { standardization: a.standardization, ...(a.margin !== undefined ? { margin: a.margin } : {}) },
   }).catch((e: unknown) => {
     if (e instanceof FacenetDnnError) throw new FacenetDnnError(e.code, `${basename(a.model)}: ${e.message.replace(/^model: /, '')}`, { cause: e });

@@ -8,7 +8,7 @@ import { DataType } from '../converter/proto/types.js';
 import { attr, numElements } from '../converter/tensor.js';
 import { loadOpenCV } from '../runtime/opencv/node.js';
 import { forwardTF } from '../runtime/opencv/forward.js';
-import { parseShape, UsageError } from './args.js';
+import { parseOpenCVFlags, parseShape, UsageError } from './args.js';
 import type { Io } from './convert.js';
 import { readInput } from './io.js';
 
@@ -17,6 +17,7 @@ type Values = Record<string, string | boolean | string[] | undefined>;
 export async function runForward(args: string[], values: Values, io: Io): Promise<number> {
   if (args.length !== 1) throw new UsageError('forward takes one graph: facenet-dnn forward MODEL.pb --input-file X.f32 --shape N,H,W,C');
   const [path] = args as [string];
+  const opencvFlags = parseOpenCVFlags(values);
   const file = values['input-file'];
   if (typeof file !== 'string') throw new UsageError('forward needs --input-file X.f32');
   if (typeof values['shape'] !== 'string') throw new UsageError('forward needs --shape N,H,W,C');
@@ -54,7 +55,7 @@ export async function runForward(args: string[], values: Values, io: Io): Promis
     }
   }
   const outputs = given.length ? given : inferOutputs(graph, [inputName], basename(path));
-  const cv = await loadOpenCV();
+  const cv = await loadOpenCV(opencvFlags);
   const results = forwardTF(cv, model, { name: inputName, shape, data }, outputs);
   if (values['json']) {
     io.out(JSON.stringify({ outputs: results.map((r) => ({ name: r.name, shape: r.shape, data: Array.from(r.data) })) }));

@@ -53,6 +53,9 @@ Options:
   --range LO,HI      verify: interval of the random values (default -1,1; 0,1 for x / 255 models)
   --seed N           verify: seed of the first random input (default 1)
   --backend NAME     verify: TensorFlow.js backend for the original, wasm (default) or cpu
+  --build NAME       forward, embed, compare, verify: the OpenCV.js build, auto (default: the fastest this
+                     machine runs), simd-threads, simd or stock (@techstark/opencv-js)
+  --threads N        OpenCV threads of the simd-threads build, 1 to 4 (default: the cores, at most 4)
   --json             Machine-readable output
   -q, --quiet        No summary, only errors
   -h, --help         This help
@@ -88,6 +91,8 @@ async function main(argv: string[]): Promise<number> {
       range: { type: 'string' },
       seed: { type: 'string' },
       backend: { type: 'string' },
+      build: { type: 'string' },
+      threads: { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },

@@ -8,7 +8,7 @@ import { resizeBilinear, toRgb } from '../runtime/preprocess/index.js';
 import { loadOpenCV } from '../runtime/opencv/node.js';
 import { verifyConversion, verifyInput } from '../verify.js';
 import type { VerifyResult, VerifySample } from '../verify.js';
-import { parseInputSpec, parseSet, UsageError } from './args.js';
+import { parseInputSpec, parseOpenCVFlags, parseSet, UsageError } from './args.js';
 import type { Io } from './convert.js';
 import { readInput } from './io.js';
 
@@ -84,6 +84,7 @@ export async function runVerify(args: string[], values: Values, io: Io): Promise
     throw new UsageError(`verify takes the original and the converted graph, got ${args.length} file${args.length === 1 ? '' : 's'}: facenet-dnn verify ORIGINAL.pb CONVERTED.pb`);
   }
   const [originalPath, convertedPath] = args as [string, string];
+  const opencvFlags = parseOpenCVFlags(values);
   const presetName = typeof values['preset'] === 'string' ? values['preset'] : undefined;
   if (presetName !== undefined && !Object.hasOwn(PRESETS, presetName)) {
     throw new UsageError(`Unknown preset "${presetName}" (known: ${Object.keys(PRESETS).join(', ')})`);
@@ -123,7 +124,7 @@ export async function runVerify(args: string[], values: Values, io: Io): Promise
   const imageBytes = images.map((f) => readInput(f)); // a missing image fails now, not after loading OpenCV.js
   // tfjs prints advice to stdout/stderr (e.g. "install our node backend") unless in prod mode.
   tfEnv().set('PROD', true);
-  const cv = await loadOpenCV();
+  const cv = await loadOpenCV(opencvFlags);
   const names = { original: basename(originalPath), converted: basename(convertedPath) };
 
   let samples: VerifySample[] | undefined;

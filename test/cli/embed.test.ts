@@ -80,4 +80,20 @@ test('bad images and arguments fail with one line naming them', () => {
   assert.match(r.stderr, /Anthony_Hopkins_0001\.jpg.*JPEG/);
 });
 
+test('--build picks the OpenCV.js build: every build matches TF on the original graph; bad --build / --threads are usage errors', async () => {
+  const want = await reference(A);
+  for (const build of ['stock', 'simd', 'simd-threads']) {
+    const r = cli(['embed', TINY, A, '--json', '--build', build, ...(build === 'simd-threads' ? ['--threads', '2'] : [])]);
+    assert.is(r.status, 0, `${build}: ${r.stderr}`);
+    const e = Float32Array.from((JSON.parse(r.stdout) as Array<{ embedding: number[] }>)[0]!.embedding);
+    assert.ok(maxAbsDiff(e, want) <= 1e-5, `${build}: max |Δ| ${maxAbsDiff(e, want)}`);
+  }
+  const bad = cli(['embed', TINY, A, '--build', 'gpu']);
+  assert.is(bad.status, 2);
+  assert.match(bad.stderr, /--build "gpu": expected auto, simd-threads, simd, stock/);
+  const threads = cli(['embed', TINY, A, '--threads', '0']);
+  assert.is(threads.status, 2);
+  assert.match(threads.stderr, /--threads "0": expected an integer from 1 to 4/);
+});
+
 test.run();
