@@ -109,11 +109,6 @@ export async function createOrtColumn(onnx: Uint8Array, options: OrtColumnOption
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`Cannot create an onnxruntime-web column: threads must be an integer ≥ 1, got ${threads}`);
   if (options.childProcess) return createChildColumn(onnx, options);
   const threadsBefore = osThreads();
-  if (initializedThreads !== undefined && initializedThreads !== threads) {
-    throw new RangeError(
-      `Cannot create an onnxruntime-web column with ${threads} thread(s): this process initialized onnxruntime-web with ${initializedThreads} (its wasm is set up once per process)`,
-    );
-  }
   const input = options.input ?? 'input';
   const output = options.output ?? 'embeddings';
   const size = options.size ?? 160;
@@ -121,6 +116,11 @@ export async function createOrtColumn(onnx: Uint8Array, options: OrtColumnOption
   const face = size * size * channels;
 
   const ort = await loadOrt();
+  if (initializedThreads !== undefined && initializedThreads !== threads) {
+    throw new RangeError(
+      `Cannot create an onnxruntime-web column with ${threads} thread(s): this process initialized onnxruntime-web with ${initializedThreads} (its wasm is set up once per process)`,
+    );
+  }
   const initializing = initializedThreads === undefined;
   if (initializing) {
     const files = ortWasmFiles();
@@ -157,7 +157,7 @@ export async function createOrtColumn(onnx: Uint8Array, options: OrtColumnOption
       const result = await session.run({ [input]: feed });
       const out = result[output]!;
       try {
-        return Float32Array.from(out.data as Float32Array);
+        return (out.data as Float32Array).slice();
       } finally {
         for (const v of Object.values(result)) v.dispose();
       }
