@@ -37,6 +37,19 @@ export interface FaceNetOptions {
   preprocess?: Omit<PreprocessOptions, 'size' | 'box'>;
   /** fetch for URL models. Default: `globalThis.fetch`. */
   fetch?: typeof fetch;
+  /**
+   * Run the model on a pool of workers (Node `worker_threads`, Web Workers) instead of this thread:
+   * `n` ≥ 2 workers, or `'auto'`, one per core (`os.availableParallelism()` in Node,
+   * `navigator.hardwareConcurrency` on the web; a single core means no pool). Each worker loads its own
+   * OpenCV.js (with `opencv`, whose default build becomes the single-thread SIMD one, else stock:
+   * n workers × a threads build would oversubscribe the cores) and its own copy of the model, and
+   * preprocesses the images it gets. `embed` goes to the least busy worker; `embedBatch` and
+   * `embedTensor` split the faces across the workers and return them in input order; the
+   * embeddings are the same as one instance's of the same build. `cv` cannot be combined with a
+   * pool. Read by the entries' `createFaceNet` (`createFaceNetIn` always runs in the calling thread).
+   * Default: 1, no pool.
+   */
+  workers?: 'auto' | number;
 }
 
 /** One face of a batch: an image, optionally with the face box to crop (with the margin rule). */
