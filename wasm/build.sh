@@ -8,11 +8,16 @@
 #
 # Environment (defaults in brackets):
 #   WORK      work dir outside the repo, holds sources, builds and logs [/work/opencv-build]
+#   DIST      where the dist step puts the variant folders [wasm/dist]; when set elsewhere, the
+#             LICENSE-* files and BUILD-INFO.json go into DIST too, and wasm/ is left untouched
 #   VARIANTS  which OpenCV.js to build: simd, simd-threads ["simd simd-threads"]
 #   NICE      prefix of every compiling command ["nice -n 19"]
 #   JOBS      parallel compile jobs for zlib/protobuf [nproc]; OpenCV uses build_js.py's make -j nproc
+#   OPENCV_SUITE  the Debian suite OpenCV's source package comes from [bookworm]; another suite
+#             (e.g. trixie) gets a deb-src entry of its own, used for opencv only
 #   OPENCV_DEB, ZLIB_DEB, PROTOBUF_DEB   Debian source versions [pinned below; protobuf = the
-#             installed protobuf-compiler, whose protoc must match the library's headers]
+#             installed protobuf-compiler, whose protoc must match the library's headers; zlib and
+#             protobuf always come from bookworm]
 #   GATE_FILE if set, the compiling steps wait (polling every 30 s) until this file exists
 #
 # Logs go to $WORK/logs/*.log, never to the terminal (one OpenCV build logs ~20 MB of
@@ -24,9 +29,13 @@ WORK=${WORK:-/work/opencv-build}
 VARIANTS=${VARIANTS:-"simd simd-threads"}
 NICE=${NICE:-"nice -n 19"}
 JOBS=${JOBS:-$(nproc)}
+OPENCV_SUITE=${OPENCV_SUITE:-bookworm}
 OPENCV_DEB=${OPENCV_DEB:-4.6.0+dfsg-12}
 ZLIB_DEB=${ZLIB_DEB:-1:1.2.13.dfsg-1}
 GATE_FILE=${GATE_FILE:-}
+DIST=${DIST:-$HERE/dist}
+# LICENSE-* and BUILD-INFO.json sit next to dist/ in the repo, inside DIST elsewhere.
+if [ "$(realpath -m "$DIST")" = "$HERE/dist" ]; then META=$HERE; else META=$DIST; fi
 EMSCRIPTEN_DIR=/usr/share/emscripten
 TOOLCHAIN=$EMSCRIPTEN_DIR/cmake/Modules/Platform/Emscripten.cmake
 
@@ -74,7 +83,9 @@ step_deps() {
 }
 
 # Private apt configuration: deb-src entries for bookworm (+updates, +security) without touching
-# /etc/apt. Its package lists live under $WORK/apt/lists.
+# /etc/apt. Its package lists live under $WORK/apt/lists. With OPENCV_SUITE other than bookworm,
+# opencv alone is fetched through a second configuration ($WORK/apt/opencv-SUITE) that adds that
+# suite's deb-src entry, so protobuf and zlib cannot be picked from it by accident.
 step_fetch() {
   local protobuf_deb=${PROTOBUF_DEB:-$(installed_version protobuf-compiler)}
   [ -n "$protobuf_deb" ] || die "protobuf-compiler is not installed (run the deps step)"
@@ -84,14 +95,76 @@ deb-src http://deb.debian.org/debian bookworm main
 deb-src http://deb.debian.org/debian bookworm-updates main
 deb-src http://deb.debian.org/debian-security bookworm-security main
 EOF
-  say "apt-get source opencv=$OPENCV_DEB protobuf=$protobuf_deb zlib=$ZLIB_DEB"
   run fetch.log apt-get "${APT_OPTS[@]}" update
   # apt-get source runs dpkg-source -x, which applies each package's debian/patches series.
-  (cd "$SRC" && run fetch.log apt-get "${APT_OPTS[@]}" source --only-source \
-      "opencv=$OPENCV_DEB" "protobuf=$protobuf_deb" "zlib=$ZLIB_DEB")
+  if [ "$OPENCV_SUITE" = bookworm ]; then
+    say "apt-get source opencv=$OPENCV_DEB protobuf=$protobuf_deb zlib=$ZLIB_DEB"
+    (cd "$SRC" && run fetch.log apt-get "${APT_OPTS[@]}" source --only-source \
+        "opencv=$OPENCV_DEB" "protobuf=$protobuf_deb" "zlib=$ZLIB_DEB")
+  else
+    local oapt=$APT_DIR/opencv-$OPENCV_SUITE
+    mkdir -p "$oapt/lists/partial" "$oapt/parts"
+    { cat "$APT_DIR/sources.list"
+      echo "deb-src http://deb.debian.org/debian $OPENCV_SUITE main"; } > "$oapt/sources.list"
+    local oopts=(-o "Dir::Etc::SourceList=$oapt/sources.list" -o "Dir::Etc::SourceParts=$oapt/parts"
+                 -o "Dir::State::Lists=$oapt/lists")
+    say "apt-get source protobuf=$protobuf_deb zlib=$ZLIB_DEB (bookworm), opencv=$OPENCV_DEB ($OPENCV_SUITE)"
+    (cd "$SRC" && run fetch.log apt-get "${APT_OPTS[@]}" source --only-source \
+        "protobuf=$protobuf_deb" "zlib=$ZLIB_DEB")
+    run fetch.log apt-get "${oopts[@]}" update
+    # The mirror answers 404 for trixie's opencv .dsc (the tarballs download fine, checked by apt
+    # against the signed Sources index). If the .dsc is missing, rebuild it from that index entry.
+    if ! (cd "$SRC" && apt-get "${oopts[@]}" source --only-source "opencv=$OPENCV_DEB" >> "$LOGS/fetch.log" 2>&1); then
+      dsc_from_index opencv "$OPENCV_DEB" "${oopts[@]}"
+    fi
+  fi
+  printf '%s\n' "$OPENCV_SUITE" > "$SRC/opencv.suite"
   printf '%s\n' "$OPENCV_DEB" > "$SRC/opencv.version"
   printf '%s\n' "$protobuf_deb" > "$SRC/protobuf.version"
   printf '%s\n' "$ZLIB_DEB" > "$SRC/zlib.version"
+}
+
+# dsc_from_index PKG VERSION APT-OPTS...: for a source package whose files apt downloaded but whose
+# .dsc the mirror did not serve: writes the .dsc from the Sources index entry (same fields, minus
+# the .dsc's own line and the signature), checks the downloaded files' sha256 against it and
+# unpacks with dpkg-source -x, which applies the debian/patches series as apt-get source would.
+dsc_from_index() {
+  local pkg=$1 ver=$2; shift 2
+  local up=${ver#*:}; up=${up%-*}
+  local dsc="${pkg}_${ver#*:}.dsc"
+  say "no $dsc from the mirror: writing it from the Sources index"
+  apt-cache "$@" showsrc "$pkg" > "$SRC/$pkg.showsrc" 2>> "$LOGS/fetch.log"
+  python3 - "$SRC/$pkg.showsrc" "$ver" "$SRC/$dsc" <<'PY' || die "no $pkg $ver in the Sources index"
+import sys
+src, ver, out = sys.argv[1:]
+keep = ('Format', 'Source', 'Binary', 'Architecture', 'Version', 'Maintainer', 'Homepage',
+        'Standards-Version', 'Checksums-Sha256', 'Files')
+for st in open(src, encoding='utf-8', errors='replace').read().split('\n\n'):
+    fields, cur = {}, None
+    for line in st.splitlines():
+        if line[:1] in (' ', '\t') and cur:
+            fields[cur].append(line)
+        elif ':' in line:
+            cur, v = line.split(':', 1)
+            fields[cur] = [v.strip()]
+    if fields.get('Version', [''])[0] != ver:
+        continue
+    fields['Source'] = fields.pop('Package')
+    lines = []
+    for k in keep:
+        if k not in fields:
+            continue
+        first, *rest = fields[k]
+        rest = [r for r in rest if not r.rstrip().endswith('.dsc')]
+        lines.append(f'{k}: {first}'.rstrip())
+        lines += rest
+    open(out, 'w').write('\n'.join(lines) + '\n')
+    sys.exit(0)
+sys.exit(1)
+PY
+  (cd "$SRC" && awk '/^Checksums-Sha256:/{f=1;next} /^[^ ]/{f=0} f{print $1"  "$3}' "$dsc" > "$pkg.sha256" \
+     && run fetch.log sha256sum -c "$pkg.sha256" \
+     && run fetch.log dpkg-source -x "$dsc" "$pkg-$up")
 }
 
 src_dir() { # the unpacked source tree of a package
@@ -156,10 +229,20 @@ step_opencv() {
   gate
   local osrc; osrc=$(src_dir opencv)
   local psrc; psrc=$(src_dir protobuf)
-  # Emit the wasm as a separate file: modules/js/CMakeLists.txt hard-codes -s SINGLE_FILE=1 in
-  # the link flags, which come after CMAKE_CXX_FLAGS (so --build_flags cannot override it).
-  sed -i 's/-s SINGLE_FILE=1/-s SINGLE_FILE=0/' "$osrc/modules/js/CMakeLists.txt"
-  grep -q 'SINGLE_FILE=0' "$osrc/modules/js/CMakeLists.txt" || die "could not switch off SINGLE_FILE"
+  # Options that differ between OpenCV versions.
+  local extra=()
+  if grep -q disable_single_file "$osrc/platforms/js/build_js.py"; then
+    # 4.10's build_js.py has an option to emit the wasm as a separate file.
+    extra+=(--disable_single_file)
+  else
+    # 4.6: modules/js/CMakeLists.txt hard-codes -s SINGLE_FILE=1 in the link flags, which come
+    # after CMAKE_CXX_FLAGS (so --build_flags cannot override it): edit it in the work tree.
+    sed -i 's/-s SINGLE_FILE=1/-s SINGLE_FILE=0/' "$osrc/modules/js/CMakeLists.txt"
+    grep -q 'SINGLE_FILE=0' "$osrc/modules/js/CMakeLists.txt" || die "could not switch off SINGLE_FILE"
+  fi
+  # 4.10: dnn's TFLite importer wants 3rdparty/flatbuffers, which the +dfsg tarball lacks (Debian
+  # builds with WITH_FLATBUFFERS=OFF too).
+  if [ -f "$osrc/cmake/OpenCVDetectFlatbuffers.cmake" ]; then extra+=(--cmake_option=-DWITH_FLATBUFFERS=OFF); fi
   for v in $VARIANTS; do
     local fl=simd threads=()
     [ "$v" = simd-threads ] && { fl=simd-mt; threads=(--threads); }
@@ -184,7 +267,7 @@ step_opencv() {
         --cmake_option=-DBUILD_ZLIB=OFF \
         --cmake_option=-DZLIB_INCLUDE_DIR="$deps/zlib/include" \
         --cmake_option=-DZLIB_LIBRARY="$deps/zlib/lib/libz.a" \
-        --cmake_option=-DWITH_QUIRC=OFF --cmake_option=-DWITH_OPENJPEG=OFF
+        --cmake_option=-DWITH_QUIRC=OFF --cmake_option=-DWITH_OPENJPEG=OFF "${extra[@]}"
     [ -f "$b/bin/opencv.js" ] && [ -f "$b/bin/opencv_js.wasm" ] || die "no bin/opencv.js + opencv_js.wasm in $b"
   done
 }
@@ -195,7 +278,7 @@ step_dist() {
   local psrc; psrc=$(src_dir protobuf)
   local zsrc; zsrc=$(src_dir zlib)
   for v in $VARIANTS; do
-    local b=$WORK/build-$v/bin d=$HERE/dist/$v
+    local b=$WORK/build-$v/bin d=$DIST/$v
     [ -f "$b/opencv.js" ] || die "no build of $v (run the opencv step)"
     rm -rf "$d" && mkdir -p "$d"
     cp "$b/opencv.js" "$b/opencv_js.wasm" "$d/"
@@ -209,25 +292,25 @@ step_dist() {
     # opencv_js.js) as ES modules and fail on `require`. These files are CommonJS/scripts.
     printf '{\n  "type": "commonjs"\n}\n' > "$d/package.json"
   done
-  cp "$osrc/LICENSE" "$HERE/LICENSE-opencv"
-  cp "$psrc/LICENSE" "$HERE/LICENSE-protobuf"
-  cp "$zsrc/LICENSE" "$HERE/LICENSE-zlib" 2>/dev/null || sed -n '/Copyright (C)/,/madler@alumni.caltech.edu/p' "$zsrc/zlib.h" > "$HERE/LICENSE-zlib"
+  cp "$osrc/LICENSE" "$META/LICENSE-opencv"
+  cp "$psrc/LICENSE" "$META/LICENSE-protobuf"
+  cp "$zsrc/LICENSE" "$META/LICENSE-zlib" 2>/dev/null || sed -n '/Copyright (C)/,/madler@alumni.caltech.edu/p' "$zsrc/zlib.h" > "$META/LICENSE-zlib"
   write_info
-  say "artifacts in $HERE/dist, info in $HERE/BUILD-INFO.json"
+  say "artifacts in $DIST, info in $META/BUILD-INFO.json"
 }
 
 write_info() {
   local files=()
-  for v in $VARIANTS; do for f in "$HERE/dist/$v"/*; do files+=("$f"); done; done
+  for v in $VARIANTS; do for f in "$DIST/$v"/*; do files+=("$f"); done; done
   local osrc; osrc=$(src_dir opencv)
   local llvm; llvm=$(clang-14 --version 2>/dev/null | head -1 || true)
   local node_v; node_v=$(/usr/bin/node --version 2>/dev/null || true)
-  python3 - "$HERE" "$osrc" "$(cat "$SRC/opencv.version")" "$(cat "$SRC/protobuf.version")" \
+  python3 - "$META" "$DIST" "$(cat "$SRC/opencv.suite" 2>/dev/null || echo bookworm)" "$osrc" "$(cat "$SRC/opencv.version")" "$(cat "$SRC/protobuf.version")" \
       "$(cat "$SRC/zlib.version")" "$(installed_version emscripten)" "$(emcc --version 2>/dev/null | head -1)" \
       "$(installed_version protobuf-compiler)" "$(installed_version binaryen)" "$llvm" "$node_v" \
       "$VARIANTS" "${files[@]}" <<'PY'
 import gzip, hashlib, json, os, sys, datetime
-here, osrc, ocv, pb, zl, em_deb, em_ver, protoc, binaryen, llvm, node, variants, *files = sys.argv[1:]
+here, dist, suite, osrc, ocv, pb, zl, em_deb, em_ver, protoc, binaryen, llvm, node, variants, *files = sys.argv[1:]
 flags = {
     'simd': {'build_js.py': '--build_wasm --simd', 'cflags': '-O3 -msimd128 -s USE_PTHREADS=0'},
     'simd-threads': {'build_js.py': '--build_wasm --simd --threads',
@@ -236,13 +319,14 @@ flags = {
 arts = {}
 for f in files:
     b = open(f, 'rb').read()
-    rel = os.path.relpath(f, here)
+    rel = 'dist/' + os.path.relpath(f, dist)
     arts[rel] = {'bytes': len(b), 'gzipBytes': len(gzip.compress(b, 9, mtime=0)),
                  'sha256': hashlib.sha256(b).hexdigest()}
 info = {
     'builtBy': 'wasm/build.sh',
     'builtAt': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
     'debianSourcePackages': {'opencv': ocv, 'protobuf': pb, 'zlib': zl},
+    'debianSuites': {'opencv': suite, 'protobuf': 'bookworm', 'zlib': 'bookworm'},
     'toolchain': {'emscripten (Debian)': em_deb, 'emcc --version': em_ver, 'clang': llvm,
                   'binaryen (Debian)': binaryen, 'protoc (protobuf-compiler)': protoc,
                   'node used by emcc': node},

@@ -8,7 +8,12 @@
  *   npx tsx wasm/check.ts simd-threads   > /tmp/mt.json      # wasm/dist/simd-threads/opencv_js.js required in Node
  *   npx tsx wasm/check.ts compare /tmp/stock.json /tmp/simd.json [/tmp/mt.json]
  *
- * Options: --runs N (full-size forwards timed after one warm-up; default 7), --no-full.
+ * Options: --runs N (full-size forwards timed after one warm-up; default 7), --no-full,
+ * --dist DIR (take the simd / simd-threads files from DIR/simd, DIR/simd-threads instead of
+ * wasm/dist, e.g. a build.sh DIST=… build not yet committed), --label NAME (the name `compare`
+ * prints; default the mode, plus the dist dir when given), --threads N (setNumThreads before timing).
+ *
+ *   npx tsx wasm/check.ts simd --dist /work/opencv-build-410/dist --label 4.10-simd > /tmp/s410.json
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -23,6 +28,11 @@ const args = process.argv.slice(2);
 const mode = args[0] ?? 'simd';
 const runs = Number(args[args.indexOf('--runs') + 1] || 0) || 7;
 const doFull = !args.includes('--no-full');
+const opt = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const distDir = opt('--dist');
+const dist = (p: string) => (distDir ? `${distDir.replace(/\/$/, '')}/${p}` : here(`./dist/${p}`));
+const label = opt('--label') ?? (distDir ? `${mode} (${distDir})` : mode);
+const threadsWanted = Number(opt('--threads') ?? 0);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -42,14 +52,14 @@ async function load(): Promise<{ cv: CV; loadMs: number }> {
   let cv: CV;
   if (mode === 'stock') cv = await loadOpenCV({ build: 'stock' });
   else if (mode === 'simd' || mode === 'simd-url-only') {
-    const js = here('./dist/simd/opencv.js');
-    cv = await loadOpenCV(mode === 'simd' ? { url: pathToFileURL(js), wasmBinary: readFileSync(here('./dist/simd/opencv_js.wasm')) } : { url: pathToFileURL(js) });
+    const js = dist('simd/opencv.js');
+    cv = await loadOpenCV(mode === 'simd' ? { url: pathToFileURL(js), wasmBinary: readFileSync(dist('simd/opencv_js.wasm')) } : { url: pathToFileURL(js) });
   } else if (mode === 'simd-threads') {
     // The raw Emscripten glue, required so that Emscripten takes its Node path (worker_threads);
     // its workers load the same file (and opencv_js.worker.js beside it).
     // The wasm handed in: Emscripten 3.1.6 under Node >= 18 tries fetch() on the wasm's file path.
-    const factory = createRequire(import.meta.url)(here('./dist/simd-threads/opencv_js.js'));
-    cv = await loadOpenCV({ module: factory, wasmBinary: readFileSync(here('./dist/simd-threads/opencv_js.wasm')) });
+    const factory = createRequire(import.meta.url)(dist('simd-threads/opencv_js.js'));
+    cv = await loadOpenCV({ module: factory, wasmBinary: readFileSync(dist('simd-threads/opencv_js.wasm')) });
   } else throw new Error(`unknown mode ${mode}`);
   return { cv, loadMs: performance.now() - t };
 }
@@ -57,9 +67,10 @@ async function load(): Promise<{ cv: CV; loadMs: number }> {
 async function main() {
   if (mode === 'compare') return compare(args.slice(1));
   const { cv, loadMs } = await load();
-  log(`${mode}: loaded in ${loadMs.toFixed(0)} ms`);
+  log(`${label}: loaded in ${loadMs.toFixed(0)} ms`);
+  if (threadsWanted > 0) cv['setNumThreads'](threadsWanted);
   const threads = typeof cv['getNumThreads'] === 'function' ? cv['getNumThreads']() : null;
-  const out: Record<string, unknown> = { mode, loadMs, getNumThreads: threads };
+  const out: Record<string, unknown> = { mode, label, dist: distDir ?? null, loadMs, getNumThreads: threads };
 
   const tiny = convert(new Uint8Array(readFileSync(here('../fixtures/facenet-tiny.pb'))), { preset: 'facenet' }).model;
   const tnet = TFNet.import(cv, tiny);
@@ -93,7 +104,7 @@ async function main() {
     out['fullMedianMs'] = median(times);
     out['fullMinMs'] = Math.min(...times);
     out['fullEmbedding'] = Array.from(emb!);
-    log(`${mode}: full forward median ${median(times).toFixed(1)} ms (min ${Math.min(...times).toFixed(1)}; first ${(out['fullFirstMs'] as number).toFixed(0)}), import ${(out['fullImportMs'] as number).toFixed(0)} ms`);
+    log(`${label}: full forward median ${median(times).toFixed(1)} ms (min ${Math.min(...times).toFixed(1)}; first ${(out['fullFirstMs'] as number).toFixed(0)}), import ${(out['fullImportMs'] as number).toFixed(0)} ms`);
   }
   out['rssMB'] = Math.round(process.memoryUsage().rss / 2 ** 20);
   process.stdout.write(`${JSON.stringify(out)}\n`);
@@ -111,7 +122,7 @@ function maxAbs(a: number[], b: number[]): number {
 function compare(files: string[]) {
   const [ref, ...others] = files.map((f) => JSON.parse(readFileSync(f, 'utf8')));
   for (const o of others) {
-    const row: Record<string, unknown> = { build: o.mode, vs: ref.mode };
+    const row: Record<string, unknown> = { build: o.label ?? o.mode, vs: ref.label ?? ref.mode };
     for (const k of Object.keys(ref.tiny)) row[`tiny ${k} max|Δ|`] = maxAbs(ref.tiny[k], o.tiny[k]);
     if (ref.fullEmbedding && o.fullEmbedding) {
       row['full max|Δ|'] = maxAbs(ref.fullEmbedding, o.fullEmbedding);
