@@ -39,6 +39,8 @@ import { createRequire } from 'node:module';
 import { preprocess, type FaceBox } from '../src/runtime/preprocess/index.js';
 import { toGraphModelArtifacts } from '../test/support/reference.js';
 import { maxAbsDiff, refusals } from './support/agreement.js';
+import { exportOnnx } from './support/onnx.js';
+import { createOrtColumn } from './support/ort.js';
 import { fullModelBytes } from './support/models.js';
 
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
@@ -66,7 +68,15 @@ const PHOTOS: ReadonlyArray<{ file: string; box?: FaceBox }> = [
   { file: 'hse_test_image.jpg', box: { x1: 597, y1: 210, x2: 659, y2: 272 } },
 ];
 
-export type EngineId = 'tfjs-cpu' | 'tfjs-wasm' | 'opencv-js' | 'opencv-js-simd' | 'opencv-js-simd-threads';
+export type EngineId =
+  | 'tfjs-cpu'
+  | 'tfjs-wasm'
+  | 'ort-wasm'
+  | 'ort-wasm-2t'
+  | 'opencv-js'
+  | 'opencv-js-simd'
+  | 'opencv-js-simd-threads'
+  | 'opencv-js-simd-pool';
 
 /** Timings of one engine at one batch size (ms per call = per batch). */
 export interface CaseTiming {
@@ -109,6 +119,8 @@ export interface ForwardBenchResult {
     /** The threaded-SIMD WASM build, tried in a child process. */
     threadedWasm: { works: boolean; detail: string };
   };
+  /** onnxruntime-web: its version and the ONNX export of the converted graph. */
+  ort?: { version: string; onnxExportMs: number; onnxBytes: number };
   machine: { cores: number; cpu: string; node: string; loadavgBefore: number[]; loadavgAfter: number[] };
 }
 
@@ -320,6 +332,22 @@ export async function runForwardBench(log: (s: string) => void = console.log): P
     log('forward: no wasm/dist/simd-threads build: the OpenCV.js SIMD+threads column is skipped (run wasm/build.sh)');
   }
 
+  // --- The same converted graph on every core: a pool of OPENCV_THREADS workers, each its own
+  // single-thread SIMD OpenCV.js (createFaceNet's `workers`); a batch is split across them.
+  let pool: { facenet: FaceNet; loadMs: number } | undefined;
+  if (simdFiles && OPENCV_THREADS > 1) {
+    t = performance.now();
+    pool = { facenet: await createFaceNet({ model: converted, workers: OPENCV_THREADS, opencv: { build: 'simd' } }), loadMs: performance.now() - t };
+  }
+
+  // --- onnxruntime-web (wasm, SIMD) on the converted graph exported to ONNX: 1 thread in this
+  // process; 2 threads in a child process (ORT fixes its thread count once per process).
+  t = performance.now();
+  const onnx = exportOnnx(converted).bytes;
+  const onnxExportMs = performance.now() - t;
+  const ort1 = await createOrtColumn(onnx, { threads: 1 });
+  const ort2 = cpus().length > 1 ? await createOrtColumn(onnx, { threads: 2, childProcess: true }) : undefined;
+
   // --- TF.js on the original graph: artifacts built once, one model per backend, loaded while that
   // backend is active so its weights live there (no cross-backend copies inside the timings).
   const graph = decodeGraph(raw);
@@ -353,6 +381,8 @@ export async function runForwardBench(log: (s: string) => void = console.log): P
   const engines: Array<{ id: EngineId; label: string; loadMs: number; run: (batch: 1 | 8) => Promise<Float32Array> }> = [
     { id: 'tfjs-cpu', label: 'TF.js CPU backend (original graph)', loadMs: columns.cpu.loadMs, run: (n) => runTfjs(columns.cpu, n) },
     { id: 'tfjs-wasm', label: 'TF.js WASM backend, SIMD, 1 thread (original graph)', loadMs: columns.wasm.loadMs, run: (n) => runTfjs(columns.wasm, n) },
+    { id: 'ort-wasm', label: `${ort1.label} (converted graph as ONNX)`, loadMs: ort1.loadMs, run: (n) => ort1.run(n === 1 ? x1 : x8, n) },
+    ...(ort2 ? [{ id: 'ort-wasm-2t' as const, label: `${ort2.label} (converted graph as ONNX)`, loadMs: ort2.loadMs, run: (n: 1 | 8) => ort2.run(n === 1 ? x1 : x8, n) }] : []),
     {
       id: 'opencv-js',
       label: 'OpenCV.js 4.12 (converted graph, createFaceNet)',
@@ -373,6 +403,14 @@ export async function runForwardBench(log: (s: string) => void = console.log): P
           label: `OpenCV.js 4.6 SIMD+threads, ${OPENCV_THREADS} threads, wasm/build.sh (converted graph, createFaceNet)`,
           loadMs: mt.loadMs,
           run: (n: 1 | 8) => mt!.facenet.embedTensor(n === 1 ? x1 : x8, n),
+        }]
+      : []),
+    ...(pool
+      ? [{
+          id: 'opencv-js-simd-pool' as const,
+          label: `OpenCV.js 4.6 SIMD, ${OPENCV_THREADS} workers × 1 thread (converted graph, createFaceNet workers)`,
+          loadMs: pool.loadMs,
+          run: (n: 1 | 8) => pool!.facenet.embedTensor(n === 1 ? x1 : x8, n),
         }]
       : []),
   ];
@@ -412,6 +450,9 @@ export async function runForwardBench(log: (s: string) => void = console.log): P
     'opencv-js': { 1: 5, 8: 2 },
     'opencv-js-simd': { 1: 9, 8: 4 },
     'opencv-js-simd-threads': { 1: 11, 8: 5 },
+    'opencv-js-simd-pool': { 1: 7, 8: 5 },
+    'ort-wasm': { 1: 9, 8: 4 },
+    'ort-wasm-2t': { 1: 9, 8: 4 },
     'tfjs-wasm': { 1: 7, 8: 3 },
     'tfjs-cpu': { 1: 3, 8: 1 },
   };
@@ -471,6 +512,7 @@ export async function runForwardBench(log: (s: string) => void = console.log): P
     agreement,
     tolerance: AGREEMENT_TOLERANCE,
     tfjs: { version: tf.version_core, artifactsMs, wasmSimd, wasmThreads, threadedWasm },
+    ort: { version: ort1.version, onnxExportMs, onnxBytes: onnx.length },
     machine: { ...machine(), loadavgBefore, loadavgAfter: loadavg() },
   };
   writeFileSync(`${RESULTS}forward-summary.json`, JSON.stringify(result, null, 2) + '\n');
@@ -483,6 +525,9 @@ export async function runForwardBench(log: (s: string) => void = console.log): P
   }
   await facenet.dispose();
   await simd?.facenet.dispose();
+  await pool?.facenet.dispose();
+  await ort1.dispose();
+  await ort2?.dispose();
   if (mt) {
     await mt.facenet.dispose();
     mt.cv['PThread'].terminateAllThreads();

@@ -71,9 +71,12 @@ export function writeSummary(options: SummaryOptions = {}): string {
   const ocvSimd = engine('opencv-js-simd') ? engineColumn('OpenCV.js 4.6 SIMD (wasm/build.sh, 1 thread)', engine('opencv-js-simd')) : undefined;
   const native1 = nativeColumn('native OpenCV 4.6 (1 thread)', nat, (t) => t.threads === 1);
   const nativeN = nativeColumn(`native OpenCV 4.6 (${nat?.defaultThreads ?? 'all'} threads)`, nat, (t) => t.threads !== 1);
-  const mtEngine = engine('opencv-js-simd-threads');
-  const ocvMt = mtEngine ? engineColumn(mtEngine.label.replace(/ \(converted graph, createFaceNet\)$/, ''), mtEngine) : undefined;
-  const cols = [cpu, wasm, ocv, ...(ocvSimd ? [ocvSimd] : []), ...(ocvMt ? [ocvMt] : []), native1, ...(nat?.defaultThreads && nat.defaultThreads > 1 ? [nativeN] : [])];
+  // Columns added later (threads build, worker pool, onnxruntime-web), labelled as the run labelled them.
+  const extra = (id: string) => {
+    const e = engine(id);
+    return e ? [engineColumn(e.label.replace(/ \((converted graph|original graph)[^)]*\)$/, ''), e)] : [];
+  };
+  const cols = [cpu, wasm, ...extra('ort-wasm'), ...extra('ort-wasm-2t'), ocv, ...(ocvSimd ? [ocvSimd] : []), ...extra('opencv-js-simd-threads'), ...extra('opencv-js-simd-pool'), native1, ...(nat?.defaultThreads && nat.defaultThreads > 1 ? [nativeN] : [])];
   const gflops = (x: number | undefined) => (x === undefined ? undefined : GFLOP_PER_FACE / (x / 1000));
   // "OpenCV.js is N× faster than this column": the column's time over OpenCV.js's (< 1× = slower).
   const speedup = (c: Column, b: 'b1' | 'b8') => (c === ocv ? '1×' : ratio(c[b], ocv[b]));
