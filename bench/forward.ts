@@ -381,8 +381,8 @@ export async function runForwardBench(log: (s: string) => void = console.log): P
   const engines: Array<{ id: EngineId; label: string; loadMs: number; run: (batch: 1 | 8) => Promise<Float32Array> }> = [
     { id: 'tfjs-cpu', label: 'TF.js CPU backend (original graph)', loadMs: columns.cpu.loadMs, run: (n) => runTfjs(columns.cpu, n) },
     { id: 'tfjs-wasm', label: 'TF.js WASM backend, SIMD, 1 thread (original graph)', loadMs: columns.wasm.loadMs, run: (n) => runTfjs(columns.wasm, n) },
-    { id: 'ort-wasm', label: `${ort1.label} (converted graph as ONNX)`, loadMs: ort1.loadMs, run: (n) => ort1.run(n === 1 ? x1 : x8, n) },
-    ...(ort2 ? [{ id: 'ort-wasm-2t' as const, label: `${ort2.label} (converted graph as ONNX)`, loadMs: ort2.loadMs, run: (n: 1 | 8) => ort2.run(n === 1 ? x1 : x8, n) }] : []),
+    { id: 'ort-wasm', label: ort1.label, loadMs: ort1.loadMs, run: (n) => ort1.run(n === 1 ? x1 : x8, n) },
+    ...(ort2 ? [{ id: 'ort-wasm-2t' as const, label: ort2.label, loadMs: ort2.loadMs, run: (n: 1 | 8) => ort2.run(n === 1 ? x1 : x8, n) }] : []),
     {
       id: 'opencv-js',
       label: 'OpenCV.js 4.12 (converted graph, createFaceNet)',
