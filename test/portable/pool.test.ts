@@ -185,6 +185,14 @@ if (reason) {
     await pool.dispose();
     await rejects(pool.embed(photos[0]!), 'ERR_OPENCV', /disposed/);
   });
+
+  test('pool: a worker script that cannot load rejects createFaceNet with the worker named', async () => {
+    const missing: PoolEnvironment = {
+      ...webPoolEnvironment(),
+      spawn: () => wrapWebWorker(new Worker(`${BASE}dist/no-such-pool-worker.js`, { type: 'module' }) as unknown as WebWorkerLike),
+    };
+    await rejects(createFaceNetPool(missing, { model: raw, opencv }, 2), 'ERR_OPENCV', /^Cannot run FaceNet: pool worker 0 stopped \(.+\)/);
+  });
 }
 
 test.run();
