@@ -466,10 +466,9 @@ function cpuTicks(): { busy: number; total: number } | undefined {
 
 /**
  * Waits for the machine to go quiet before timing, at most `maxMs`: non-niced CPU use under 10%
- * over a 2 s window. After its pages load, Chromium keeps compiling the wasm modules' hot functions
- * with its optimizing tier on background threads (and collects the loading garbage) for seconds; on
- * 2 cores that work ran against the first timed cases and made them 20–40% slower in trials.
- * Where /proc/stat is missing it waits a fixed 15 s.
+ * over a 2 s window (Chromium's background work after loading, such as optimizing-tier compiles of
+ * the wasm modules and garbage collection, or another process). What it waited and the last
+ * reading go into the summary. Where /proc/stat is missing it waits a fixed 15 s.
  */
 async function settle(maxMs = 60_000): Promise<{ ms: number; busy: number }> {
   const t0 = performance.now();
@@ -547,7 +546,8 @@ export async function runBrowserBench(log: (s: string) => void = console.log): P
   try {
     for (const id of ['plain', 'isolated'] as const) sessions.push(await openSession(id, prepared, { log }));
     // Warm-up: a few more calls of every timed case, so that each runs its steady-state code (the
-    // agreement runs were the first calls of each engine); then the pages' background work ends.
+    // agreement runs were the first calls of each engine). Without it, on a quiet machine, the first
+    // timed case (OpenCV.js SIMD, batch 1) had a median of 155 ms against 107 ms with it.
     for (const s of sessions) {
       for (const c of s.columns.filter((x) => !x.agreementOnly && !s.refused.has(x.id))) {
         for (const n of [1, 1, BATCH]) await evaluateRun(s.page, c.id, n);
