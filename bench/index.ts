@@ -1,7 +1,8 @@
 /**
- * `npm run bench`: every suite, results in bench/results/, then the summary page
+ * `npm run bench`: every suite (convert, match, runtime, forward, native, browser), results in bench/results/, then the summary page
  * (bench/results/summary.md) printed. (`npm run soak` runs the 10,000-call soak.)
  */
+import { runBrowserBench } from './browser.js';
 import { runConvertBench } from './convert.js';
 import { runForwardBench } from './forward.js';
 import { runMatchBench } from './match.js';
@@ -25,5 +26,8 @@ lap('forward', t);
 t = performance.now();
 await runNativeBench(data);
 lap('native', t);
+t = performance.now();
+await runBrowserBench();
+lap('browser', t);
 // performance.now() counts from this process's start: node + tsx start-up included.
 console.log('\n' + writeSummary({ totalMs: performance.now() }));

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { markdown as browserTable, type BrowserBenchResult } from './browser.js';
 import type { ConvertBenchResult } from './convert.js';
 import { BATCH, GFLOP_PER_FACE, machine, type EngineResult, type ForwardBenchResult } from './forward.js';
 import type { NativeBenchResult, NativeTiming } from './native.js';
@@ -108,6 +109,26 @@ export function writeSummary(options: SummaryOptions = {}): string {
         ` (tolerance ${fwd.tolerance}). TF.js WASM threads: ${fwd.tfjs.threadedWasm.works ? 'the threaded build works in Node' : 'the threaded-SIMD build cannot start in Node (tfjs disables it under Node; forced on, Node\'s worker_threads rejects the blob: URL it gives for the worker script: ERR_WORKER_PATH)'}.`,
     );
   }
+  if (fwd) {
+    // Issue 5's targets, read off this run: single thread ≤ 90 ms per face, all cores ≤ 50, faster
+    // than TF.js WASM and onnxruntime-web (their best column) at both batch sizes.
+    const at = (id: string, b: 1 | 8) => (b === 1 ? engine(id)?.batch1 : engine(id)?.batch8)?.msPerFace;
+    const peers = ['tfjs-wasm', 'ort-wasm', 'ort-wasm-2t'];
+    const rows: string[] = [];
+    const check = (ok: boolean | undefined, text: string) => rows.push(`- ${ok === undefined ? 'not run' : ok ? 'yes' : 'NO'}: ${text}`);
+    for (const b of [1, BATCH] as const) {
+      const one = at('opencv-js-simd', b);
+      const multi = [at('opencv-js-simd-threads', b), at('opencv-js-simd-pool', b)].filter((x): x is number => x !== undefined);
+      const best = multi.length ? Math.min(...multi) : undefined;
+      const peer = Math.min(...peers.map((id) => at(id, b) ?? Infinity));
+      check(one === undefined ? undefined : one <= 90, `batch ${b}: OpenCV.js SIMD, 1 thread ≤ 90 ms per face: ${ms(one)} ms`);
+      check(best === undefined ? undefined : best <= 50, `batch ${b}: OpenCV.js on ${m.cores} cores (threads build or worker pool, the faster) ≤ 50 ms per face: ${ms(best)} ms`);
+      check(one === undefined || !Number.isFinite(peer) ? undefined : Math.min(one, best ?? Infinity) < peer, `batch ${b}: OpenCV.js faster than TF.js WASM and onnxruntime-web (best of them ${ms(peer)} ms per face)`);
+    }
+    lines.push('', 'Speed targets (issue 5), this run, Node:', '', ...rows);
+  }
+  const browser = readJson<BrowserBenchResult>('browser-summary.json');
+  if (browser) lines.push('', '## Forward in headless Chromium (`bench/browser.ts`)', '', browserTable(browser));
   const js = (c: Column) => (c.b1 === undefined ? '–' : `${(c.b1 / 1000).toFixed(2)} s`);
   lines.push(
     '',
