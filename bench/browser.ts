@@ -41,15 +41,14 @@ import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { convert } from '../src/converter/convert.js';
-import { preprocess, type FaceBox } from '../src/runtime/preprocess/index.js';
 import type { ColumnInfo, ColumnSpec, PageConfig, PageInfo } from './browser/page.js';
 import { maxAbsDiff, refusals } from './support/agreement.js';
+import { batchInput } from './support/inputs.js';
 import { FULL_PATH, fullModelBytes } from './support/models.js';
 import { exportOnnx } from './support/onnx.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
-const IMAGES = new URL('../../shared/images/', import.meta.url);
 /** Where the bundle, the models and the input are written at run time (git-ignored). */
 export const CACHE = join(ROOT, 'node_modules', '.cache', 'facenet-dnn-browser-bench');
 const CHROMIUM = '/usr/bin/chromium';
@@ -76,17 +75,6 @@ export const TFJS_THREADS = 2;
 /** onnxruntime-web's `numThreads` in the isolated session. */
 export const ORT_THREADS = 2;
 
-/** The 8 photos of bench/forward.ts (same order, same boxes); the first is also the batch-1 input. */
-const PHOTOS: ReadonlyArray<{ file: string; box?: FaceBox }> = [
-  { file: 'Anthony_Hopkins_0001.jpg', box: { x1: 70, y1: 60, x2: 180, y2: 190 } },
-  { file: 'Anthony_Hopkins_0002.jpg' },
-  { file: 'aizoo_demo2.jpg' },
-  { file: 'emotion_happy.jpg' },
-  { file: 'emotion_test.jpg' },
-  { file: 'hed_ios_test_image.jpg' },
-  { file: 'hed_test15.jpg' },
-  { file: 'hse_test_image.jpg', box: { x1: 597, y1: 210, x2: 659, y2: 272 } },
-];
 
 export type SessionId = 'plain' | 'isolated';
 export type EngineId = 'opencv-js' | 'opencv-js-simd' | 'opencv-js-simd-threads' | 'tfjs-wasm' | 'ort-wasm';
@@ -163,35 +151,6 @@ export interface BrowserBenchResult {
 
 // --- files and server ---------------------------------------------------------------------------
 
-function photo(file: string): Uint8Array | undefined {
-  const url = new URL(file, IMAGES);
-  if (!existsSync(url)) return undefined;
-  const buf = readFileSync(url);
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-}
-
-/** The batch-of-8 input as bench/forward.ts builds it (deterministic noise for a missing photo). */
-export async function batchInput(log: (s: string) => void = () => {}): Promise<{ x8: Float32Array; names: string[] }> {
-  const x8 = new Float32Array(BATCH * FACE);
-  const names: string[] = [];
-  for (let i = 0; i < BATCH; i++) {
-    const p = PHOTOS[i]!;
-    const bytes = photo(p.file);
-    if (bytes) {
-      x8.set(await preprocess(bytes, p.box ? { box: p.box } : {}), i * FACE);
-      names.push(p.file + (p.box ? ' (face box)' : ''));
-    } else {
-      let s = 0x9e3779b9 ^ i;
-      for (let k = 0; k < FACE; k++) {
-        s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-        x8[i * FACE + k] = s / 2 ** 31 - 1;
-      }
-      names.push(`synthetic #${i} (${p.file} missing)`);
-    }
-  }
-  if (names.some((n) => n.startsWith('synthetic'))) log(`browser: some photos are missing under ${fileURLToPath(IMAGES)}; using synthetic inputs for them`);
-  return { x8, names };
-}
 
 // tfjs-core's Node platform branch names `util`; the browser bundle never takes it, but it must resolve.
 const UTIL_SHIM = 'export const TextEncoder = globalThis.TextEncoder; export const TextDecoder = globalThis.TextDecoder; export const types = {}; export default { TextEncoder, TextDecoder, types };';

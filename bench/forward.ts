@@ -25,7 +25,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { loadGraphModelSync } from '@tensorflow/tfjs-converter';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { convert } from '../src/converter/convert.js';
@@ -36,15 +36,14 @@ import { buildFiles, fetchOrReadFile, withProcessListenersRestored, type CV } fr
 import type { OpenCVFactory } from '../src/runtime/opencv/load.js';
 import { createOpenCVLoader } from '../src/runtime/opencv/load.js';
 import { createRequire } from 'node:module';
-import { preprocess, type FaceBox } from '../src/runtime/preprocess/index.js';
 import { toGraphModelArtifacts } from '../test/support/reference.js';
 import { maxAbsDiff, refusals } from './support/agreement.js';
+import { batchInput } from './support/inputs.js';
 import { exportOnnx } from './support/onnx.js';
 import { createOrtColumn } from './support/ort.js';
 import { fullModelBytes } from './support/models.js';
 
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
-const IMAGES = new URL('../../shared/images/', import.meta.url);
 const SIZE = 160;
 const FACE = SIZE * SIZE * 3;
 const DIM = 512;
@@ -56,17 +55,6 @@ export const BATCH = 8;
 /** Threads of the SIMD+threads column: the cores of this machine (2 here), at most the build's pool of 4. */
 export const OPENCV_THREADS = Math.min(cpus().length, 4);
 
-/** The 8 photos of the batch; the first (with its face box) is also the batch-1 input. */
-const PHOTOS: ReadonlyArray<{ file: string; box?: FaceBox }> = [
-  { file: 'Anthony_Hopkins_0001.jpg', box: { x1: 70, y1: 60, x2: 180, y2: 190 } },
-  { file: 'Anthony_Hopkins_0002.jpg' },
-  { file: 'aizoo_demo2.jpg' },
-  { file: 'emotion_happy.jpg' },
-  { file: 'emotion_test.jpg' },
-  { file: 'hed_ios_test_image.jpg' },
-  { file: 'hed_test15.jpg' },
-  { file: 'hse_test_image.jpg', box: { x1: 597, y1: 210, x2: 659, y2: 272 } },
-];
 
 export type EngineId =
   | 'tfjs-cpu'
@@ -132,36 +120,6 @@ export interface ForwardData {
   opencv: { batch1: Float32Array; batch8: Float32Array };
 }
 
-function photo(file: string): Uint8Array | undefined {
-  const url = new URL(file, IMAGES);
-  if (!existsSync(url)) return undefined;
-  const buf = readFileSync(url);
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-}
-
-/** The batch-of-8 input (NHWC, fixed standardization); deterministic noise when the photos are missing. */
-async function batchInput(log: (s: string) => void): Promise<{ x8: Float32Array; names: string[] }> {
-  const x8 = new Float32Array(BATCH * FACE);
-  const names: string[] = [];
-  for (let i = 0; i < BATCH; i++) {
-    const p = PHOTOS[i]!;
-    const bytes = photo(p.file);
-    if (bytes) {
-      x8.set(await preprocess(bytes, p.box ? { box: p.box } : {}), i * FACE);
-      names.push(p.file + (p.box ? ' (face box)' : ''));
-    } else {
-      // A fixed LCG in [-1, 1): the bench still runs (and compares engines) without ../shared.
-      let s = 0x9e3779b9 ^ i;
-      for (let k = 0; k < FACE; k++) {
-        s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-        x8[i * FACE + k] = s / 2 ** 31 - 1;
-      }
-      names.push(`synthetic #${i} (${p.file} missing)`);
-    }
-  }
-  if (names.some((n) => n.startsWith('synthetic'))) log(`forward: some photos are missing under ${fileURLToPath(IMAGES)}; using synthetic inputs for them`);
-  return { x8, names };
-}
 
 /**
  * A benny case for a slow async call. benny's `add()` calls the case function while preparing the

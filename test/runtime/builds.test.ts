@@ -10,14 +10,12 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { convert } from '../../src/converter/convert.js';
 import { createOpenCVLoader, separateWasmName, type CV } from '../../src/runtime/opencv/load.js';
 import { fetchOrReadFile, resolveBuild, simdBuildFiles, withProcessListenersRestored } from '../../src/runtime/opencv/node.js';
 import { FacenetDnnError } from '../../src/converter/errors.js';
 import { wasmFeatures } from '../../src/runtime/opencv/features.js';
-import { createFaceNetIn } from '../../src/runtime/embed/facenet.js';
+import { PHOTOS, tinyEmbeddings } from './support/tiny-embed.js';
 import { maxAbsDiff } from '../support/numeric.js';
-import { readShared } from '../support/shared.js';
 
 const files = simdBuildFiles();
 
@@ -37,18 +35,8 @@ test('SIMD build embeddings equal the stock build within 1e-5 (tiny FaceNet-anat
   const stock = await instance({ url: pathToFileURL(createRequire(import.meta.url).resolve('@techstark/opencv-js')) });
   const simd = await instance({ url: pathToFileURL(files!.script), wasmBinary: new Uint8Array(readFileSync(files!.wasm)) });
   assert.ok(stock !== simd, 'two separate OpenCV.js instances');
-  const model = convert(new Uint8Array(readFileSync(new URL('../../fixtures/facenet-tiny.pb', import.meta.url))), { preset: 'facenet' }).model;
-  const photos = ['Anthony_Hopkins_0001.jpg', 'Anthony_Hopkins_0002.jpg', 'hse_test_image.jpg'].map((f) => readShared(`images/${f}`));
-  const embed = async (cv: CV) => {
-    const f = await createFaceNetIn({ loadOpenCV: async () => cv }, { model, cv });
-    try {
-      return await f.embedBatch(photos);
-    } finally {
-      await f.dispose();
-    }
-  };
-  const [a, b] = [await embed(stock), await embed(simd)];
-  for (let i = 0; i < photos.length; i++) {
+  const [a, b] = [await tinyEmbeddings(stock), await tinyEmbeddings(simd)];
+  for (let i = 0; i < PHOTOS.length; i++) {
     const d = maxAbsDiff(a[i]!, b[i]!);
     assert.ok(d <= 1e-5, `photo ${i}: max |Δ| ${d}`);
   }

@@ -11,13 +11,11 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { convert } from '../../src/converter/convert.js';
-import { createOpenCVLoader, type CV, type OpenCVFactory } from '../../src/runtime/opencv/load.js';
+import { createOpenCVLoader, type OpenCVFactory } from '../../src/runtime/opencv/load.js';
 import { buildFiles, fetchOrReadFile, resolveBuild, THREAD_POOL_SIZE, withProcessListenersRestored } from '../../src/runtime/opencv/node.js';
 import { wasmFeatures } from '../../src/runtime/opencv/features.js';
-import { createFaceNetIn } from '../../src/runtime/embed/facenet.js';
+import { PHOTOS, tinyEmbeddings } from './support/tiny-embed.js';
 import { maxAbsDiff } from '../support/numeric.js';
-import { readShared } from '../support/shared.js';
 
 const require = createRequire(import.meta.url);
 const CHILD = fileURLToPath(new URL('./support/threads-child.ts', import.meta.url));
@@ -54,18 +52,8 @@ test('threads build embeddings equal the stock build within 1e-5 (tiny FaceNet-a
   mt['setNumThreads'](2);
   for (const w of [...mt['PThread'].unusedWorkers, ...mt['PThread'].runningWorkers]) w.unref();
   assert.is(mt['getNumThreads'](), 2);
-  const model = convert(new Uint8Array(readFileSync(new URL('../../fixtures/facenet-tiny.pb', import.meta.url))), { preset: 'facenet' }).model;
-  const photos = ['Anthony_Hopkins_0001.jpg', 'Anthony_Hopkins_0002.jpg', 'hse_test_image.jpg'].map((f) => readShared(`images/${f}`));
-  const embed = async (cv: CV) => {
-    const f = await createFaceNetIn({ loadOpenCV: async () => cv }, { model, cv });
-    try {
-      return await f.embedBatch(photos);
-    } finally {
-      await f.dispose();
-    }
-  };
-  const [a, b] = [await embed(stock), await embed(mt)];
-  for (let i = 0; i < photos.length; i++) {
+  const [a, b] = [await tinyEmbeddings(stock), await tinyEmbeddings(mt)];
+  for (let i = 0; i < PHOTOS.length; i++) {
     const d = maxAbsDiff(a[i]!, b[i]!);
     assert.ok(d <= 1e-5, `photo ${i}: max |Δ| ${d}`);
   }
