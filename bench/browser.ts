@@ -44,6 +44,7 @@ import { convert } from '../src/converter/convert.js';
 import type { ColumnInfo, ColumnSpec, PageConfig, PageInfo } from './browser/page.js';
 import { maxAbsDiff, refusals } from './support/agreement.js';
 import { batchInput } from './support/inputs.js';
+import { timedCase } from './support/timed-case.js';
 import { FULL_PATH, fullModelBytes } from './support/models.js';
 import { exportOnnx } from './support/onnx.js';
 
@@ -447,22 +448,6 @@ async function settle(maxMs = 60_000): Promise<{ ms: number; busy: number }> {
   return { ms: performance.now() - t0, busy };
 }
 
-/**
- * A benny case for an async call: benny calls the case function once while preparing the suite to
- * learn its kind; that probe is answered without work (as `timedCase` in bench/forward.ts), so N
- * samples of a slow call cost N calls.
- */
-function timedCase(work: () => Promise<unknown>): () => () => Promise<void> {
-  let probed = false;
-  const inner = async (): Promise<void> => {
-    if (!probed) {
-      probed = true;
-      return;
-    }
-    await work();
-  };
-  return () => inner;
-}
 
 /** Samples per case (calls of ≥ 50 ms: one call per sample). */
 const PLAN: Record<EngineId | 'roundtrip', { 1: number; 8: number }> = {

@@ -39,6 +39,7 @@ import { createRequire } from 'node:module';
 import { toGraphModelArtifacts } from '../test/support/reference.js';
 import { maxAbsDiff, refusals } from './support/agreement.js';
 import { batchInput } from './support/inputs.js';
+import { timedCase } from './support/timed-case.js';
 import { exportOnnx } from './support/onnx.js';
 import { createOrtColumn } from './support/ort.js';
 import { fullModelBytes } from './support/models.js';
@@ -121,23 +122,6 @@ export interface ForwardData {
 }
 
 
-/**
- * A benny case for a slow async call. benny's `add()` calls the case function while preparing the
- * suite to find out its kind (`test()()` for a function returning a function): one full forward of
- * a TF.js CPU batch of 8 is ~50 s, so that probe call is answered without running the work, and
- * every later call (all of them timed samples) runs it.
- */
-function timedCase(work: () => Promise<unknown>): () => () => Promise<void> {
-  let probed = false;
-  const inner = async (): Promise<void> => {
-    if (!probed) {
-      probed = true;
-      return;
-    }
-    await work();
-  };
-  return () => inner;
-}
 
 /**
  * Tries tfjs-backend-wasm's threaded SIMD build in this process (run as a child with

@@ -7,7 +7,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
+import { runChild } from '../support/child.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Worker } from 'node:worker_threads';
@@ -98,20 +98,9 @@ async function rejects(p: Promise<unknown>, code: string, pattern: RegExp): Prom
   assert.match(e.message, pattern);
 }
 
+const child = (scenario: string) => runChild(CHILD, [scenario], 180_000);
 const identical = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
 
-function child(scenario: string): { status: number | null; json: Record<string, unknown>; stderr: string; ms: number } {
-  const t = Date.now();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CHILD, scenario], { encoding: 'utf8', timeout: 180_000 });
-  const line = r.stdout.trim().split('\n').pop() ?? '';
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    json = { unparsed: r.stdout };
-  }
-  return { status: r.status, json, stderr: r.stderr, ms: Date.now() - t };
-}
 
 test.before(async () => {
   const files = buildFiles('simd');

@@ -6,7 +6,6 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
@@ -16,23 +15,13 @@ import { buildFiles, fetchOrReadFile, resolveBuild, THREAD_POOL_SIZE, withProces
 import { wasmFeatures } from '../../src/runtime/opencv/features.js';
 import { PHOTOS, tinyEmbeddings } from './support/tiny-embed.js';
 import { maxAbsDiff } from '../support/numeric.js';
+import { runChild } from '../support/child.js';
 
 const require = createRequire(import.meta.url);
 const CHILD = fileURLToPath(new URL('./support/threads-child.ts', import.meta.url));
 const files = buildFiles('simd-threads');
+const child = (...args: string[]) => runChild(CHILD, args, 90_000);
 
-function child(...args: string[]): { status: number | null; json: Record<string, unknown>; stderr: string; ms: number } {
-  const t = Date.now();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CHILD, ...args], { encoding: 'utf8', timeout: 90_000 });
-  const line = r.stdout.trim().split('\n').pop() ?? '';
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    json = { unparsed: r.stdout };
-  }
-  return { status: r.status, json, stderr: r.stderr, ms: Date.now() - t };
-}
 
 test('the threads build is committed and auto picks it where wasm threads validate on several cores', () => {
   assert.ok(files, 'wasm/dist/simd-threads has opencv_js.js, opencv_js.wasm and opencv_js.worker.js');
