@@ -160,7 +160,7 @@ export async function createFaceNetPool(env: PoolEnvironment, options: FaceNetOp
   const inFlight = new Set<Promise<unknown>>();
 
   const call = <T>(slot: Slot, message: Request, transfer: ArrayBuffer[] = []): Promise<T> => {
-    if (slot.dead !== undefined) return Promise.reject(new FacenetDnnError('ERR_OPENCV', `Cannot run FaceNet: pool worker ${slot.index} has stopped (${slot.dead})`));
+    if (slot.dead !== undefined) return Promise.reject(new FacenetDnnError('ERR_OPENCV', `Cannot run FaceNet: pool worker ${slot.index} stopped (${slot.dead})`));
     return new Promise<T>((resolve, reject) => {
       if (slot.pending.size === 0) slot.worker.ref?.();
       slot.pending.set(message.id, { resolve: resolve as (v: unknown) => void, reject });
