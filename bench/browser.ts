@@ -33,18 +33,18 @@
  */
 import b from 'benny';
 import { build } from 'esbuild';
-import { createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { extname, join, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { convert } from '../src/converter/convert.js';
 import type { ColumnInfo, ColumnSpec, PageConfig, PageInfo } from './browser/page.js';
 import { maxAbsDiff, refusals } from './support/agreement.js';
+import type { CaseTiming } from './forward.js';
 import { batchInput } from './support/inputs.js';
 import { timedCase } from './support/timed-case.js';
+import { serveStatic, type StaticServer } from '../scripts/support/static-server.js';
 import { FULL_PATH, fullModelBytes } from './support/models.js';
 import { exportOnnx } from './support/onnx.js';
 
@@ -80,16 +80,8 @@ export const ORT_THREADS = 2;
 export type SessionId = 'plain' | 'isolated';
 export type EngineId = 'opencv-js' | 'opencv-js-simd' | 'opencv-js-simd-threads' | 'tfjs-wasm' | 'ort-wasm';
 
-/** Timings of one engine at one batch size (ms per call = per batch, round trip included). */
-export interface CaseTiming {
-  batch: number;
-  samples: number;
-  medianMs: number;
-  minMs: number;
-  msPerFace: number;
-  minMsPerFace: number;
-  gflopPerS: number;
-}
+/** Timings of one engine at one batch size, as bench/forward.ts keeps them (here the playwright round trip is included). */
+export type { CaseTiming };
 
 export interface BrowserEngineResult {
   id: EngineId;
@@ -202,57 +194,6 @@ try {
   );
 }
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.json': 'application/json',
-  '.wasm': 'application/wasm',
-};
-
-interface Server {
-  base: string;
-  close: () => Promise<void>;
-}
-
-/**
- * Serves `files` (URL path → file) and `dir` at /__bench/, the repository at / on 127.0.0.1;
- * `isolated` adds the headers that make the page cross-origin isolated.
- */
-async function serve(dir: string, files: Record<string, string>, isolated: boolean): Promise<Server> {
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    let file = files[path];
-    if (!file) {
-      const [prefix, root] = path.startsWith('/__bench/') ? ['/__bench/', dir] : ['/', ROOT.replace(/[\\/]$/, '')];
-      file = resolve(root, `.${path.slice(prefix.length - 1)}`);
-      if (!(file === root || file.startsWith(root + sep))) file = '';
-    }
-    if (!file || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404, { 'content-type': 'text/plain', connection: 'close' }).end(`not found: ${path}`);
-      return;
-    }
-    res.writeHead(200, {
-      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'content-length': statSync(file).size,
-      'cache-control': 'no-store',
-      connection: 'close',
-      ...(isolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp', 'cross-origin-resource-policy': 'same-origin' } : {}),
-    });
-    createReadStream(file).pipe(res);
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address() as AddressInfo;
-  return {
-    base: `http://127.0.0.1:${port}/`,
-    close: () =>
-      new Promise<void>((ok) => {
-        server.closeAllConnections();
-        server.close(() => ok());
-      }),
-  };
-}
-
 /** The models and the input the pages fetch, written to `dir`, and the page bundle. */
 export interface BenchFiles {
   dir: string;
@@ -316,7 +257,7 @@ export interface OpenSession {
   id: SessionId;
   browser: Browser;
   page: Page;
-  server: Server;
+  server: StaticServer;
   info: PageInfo;
   chromiumVersion: string;
   columns: Array<ColumnSpec & { id: EngineId; agreementOnly?: boolean }>;
@@ -343,7 +284,8 @@ export async function openSession(
   const batch = options.batch ?? BATCH;
   const columns = options.columns ?? sessionColumns(id);
   if (!existsSync(CHROMIUM)) throw new Error(`Cannot run the browser bench: ${CHROMIUM} is missing (apt-get install chromium)`);
-  const server = await serve(prepared.dir, prepared.files, id === 'isolated');
+  // The page files at /__bench/, the repository at /, the generated models at their paths.
+  const server = await serveStatic({ mounts: [['/__bench/', prepared.dir], ['/', ROOT]], files: prepared.files, isolated: id === 'isolated' });
   const { chromium } = await import('playwright-core');
   let browser: Browser | undefined;
   const close = async () => {

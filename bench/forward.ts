@@ -32,8 +32,7 @@ import { convert } from '../src/converter/convert.js';
 import { decodeGraph } from '../src/converter/proto/codec.js';
 import type { FaceNet } from '../src/runtime/embed/facenet.js';
 import { createFaceNet } from '../src/runtime/embed/node.js';
-import { buildFiles, fetchOrReadFile, withProcessListenersRestored, type CV } from '../src/runtime/opencv/node.js';
-import type { OpenCVFactory } from '../src/runtime/opencv/load.js';
+import { buildFiles, createNodeOpenCVLoader, fetchOrReadFile, withProcessListenersRestored, type CV } from '../src/runtime/opencv/node.js';
 import { createOpenCVLoader } from '../src/runtime/opencv/load.js';
 import { createRequire } from 'node:module';
 import { toGraphModelArtifacts } from '../test/support/reference.js';
@@ -246,10 +245,7 @@ export async function runForwardBench(log: (s: string) => void = console.log): P
   const simdFiles = buildFiles('simd');
   let simd: { facenet: FaceNet; loadMs: number } | undefined;
   if (simdFiles) {
-    const simdCv: CV = await createOpenCVLoader({ sandbox: withProcessListenersRestored, fetch: fetchOrReadFile })({
-      url: pathToFileURL(simdFiles.script),
-      wasmBinary: new Uint8Array(readFileSync(simdFiles.wasm)),
-    });
+    const simdCv = await createNodeOpenCVLoader()({ build: 'simd' });
     t = performance.now();
     simd = { facenet: await createFaceNet({ model: converted, cv: simdCv }), loadMs: performance.now() - t };
   } else {
@@ -258,16 +254,9 @@ export async function runForwardBench(log: (s: string) => void = console.log): P
   const mtFiles = buildFiles('simd-threads');
   let mt: { facenet: FaceNet; loadMs: number; cv: CV } | undefined;
   if (mtFiles) {
-    // The threads build through Emscripten's Node path (worker_threads), as loadOpenCV does it, but
-    // as an instance of its own: OPENCV_THREADS threads, workers unref'd, Worker global put back.
-    const g = globalThis as { Worker?: unknown };
-    const mtCv: CV = await createOpenCVLoader({ sandbox: withProcessListenersRestored })({
-      module: createRequire(import.meta.url)(mtFiles.script) as OpenCVFactory,
-      wasmBinary: new Uint8Array(readFileSync(mtFiles.wasm)),
-    });
-    delete g.Worker;
-    for (const w of [...mtCv['PThread'].unusedWorkers, ...mtCv['PThread'].runningWorkers]) w.unref();
-    mtCv['setNumThreads'](OPENCV_THREADS);
+    // The threads build as the Node adapter loads it (worker_threads, workers unref'd), as an
+    // instance of its own with OPENCV_THREADS threads.
+    const mtCv = await createNodeOpenCVLoader()({ build: 'simd-threads', threads: OPENCV_THREADS });
     t = performance.now();
     mt = { facenet: await createFaceNet({ model: converted, cv: mtCv }), loadMs: performance.now() - t, cv: mtCv };
   } else {

@@ -19,11 +19,10 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { serveStatic } from './support/static-server.js';
 import type { Plugin } from 'esbuild';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -195,58 +194,6 @@ function writeEntries(): void {
 w.onmessage = (e) => console.log(e.data);
 w.onerror = (e) => console.log('[runtimes] worker error: ' + e.message);`),
   );
-}
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.json': 'application/json',
-  '.wasm': 'application/wasm',
-  '.jpg': 'image/jpeg',
-  '.png': 'image/png',
-};
-
-/**
- * Serves ROOT at /, SHARED at /shared/ and OUT at /__runtimes/ on 127.0.0.1 (random port);
- * `isolated` adds the headers that make pages and workers cross-origin isolated.
- */
-async function serve(isolated = false): Promise<{ base: string; close: () => Promise<void> }> {
-  const mounts: Array<[string, string]> = [
-    ['/__runtimes/', OUT],
-    ['/shared/', SHARED],
-    ['/', ROOT],
-  ];
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const mount = mounts.find(([prefix]) => path.startsWith(prefix))!;
-    const file = resolve(mount[1], `.${path.slice(mount[0].length - 1)}`);
-    if (!(file === mount[1] || file.startsWith(mount[1] + sep)) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404, { 'content-type': 'text/plain', connection: 'close' }).end(`not found: ${path}`);
-      return;
-    }
-    const body = readFileSync(file);
-    // `connection: close`: Node's fetch (undici) otherwise reuses a kept-alive socket the server
-    // is closing after its 5 s idle timeout, and the request fails with "fetch failed".
-    res.writeHead(200, {
-      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'content-length': body.length,
-      'cache-control': 'no-store',
-      connection: 'close',
-      ...(isolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp', 'cross-origin-resource-policy': 'same-origin' } : {}),
-    });
-    res.end(body);
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address() as AddressInfo;
-  return {
-    base: `http://127.0.0.1:${port}/`,
-    close: () =>
-      new Promise<void>((ok) => {
-        server.closeAllConnections();
-        server.close(() => ok());
-      }),
-  };
 }
 
 interface Outcome {
@@ -434,8 +381,14 @@ async function main(): Promise<number> {
   await bundle(files);
   writeEntries();
   console.log(`test-runtimes: ${files.length} file(s) bundled in ${((performance.now() - t0) / 1000).toFixed(1)} s; runtimes: ${args.runtimes.join(', ')}`);
-  const server = await serve();
-  const isolatedServer = await serve(true);
+  // ROOT at /, SHARED at /shared/, OUT at /__runtimes/; the *-isolated runtimes use the second server.
+  const mounts: Array<[string, string]> = [
+    ['/__runtimes/', OUT],
+    ['/shared/', SHARED],
+    ['/', ROOT],
+  ];
+  const server = await serveStatic({ mounts });
+  const isolatedServer = await serveStatic({ mounts, isolated: true });
   const outcomes: Outcome[] = [];
   try {
     for (const runtime of args.runtimes) {

@@ -11,13 +11,13 @@ import { join, relative } from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { createOpenCVLoader, separateWasmName, type CV } from '../../src/runtime/opencv/load.js';
-import { fetchOrReadFile, resolveBuild, simdBuildFiles, withProcessListenersRestored } from '../../src/runtime/opencv/node.js';
+import { buildFiles, fetchOrReadFile, resolveBuild, withProcessListenersRestored } from '../../src/runtime/opencv/node.js';
 import { FacenetDnnError } from '../../src/converter/errors.js';
 import { wasmFeatures } from '../../src/runtime/opencv/features.js';
 import { PHOTOS, tinyEmbeddings } from './support/tiny-embed.js';
 import { maxAbsDiff } from '../support/numeric.js';
 
-const files = simdBuildFiles();
+const files = buildFiles('simd');
 
 async function instance(options: { url: URL; wasmBinary?: Uint8Array }): Promise<CV> {
   return createOpenCVLoader({ sandbox: withProcessListenersRestored, fetch: fetchOrReadFile })(options);

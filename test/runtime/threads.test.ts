@@ -6,12 +6,11 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createOpenCVLoader, type OpenCVFactory } from '../../src/runtime/opencv/load.js';
-import { buildFiles, fetchOrReadFile, resolveBuild, THREAD_POOL_SIZE, withProcessListenersRestored } from '../../src/runtime/opencv/node.js';
+import { createOpenCVLoader } from '../../src/runtime/opencv/load.js';
+import { buildFiles, createNodeOpenCVLoader, fetchOrReadFile, resolveBuild, THREAD_POOL_SIZE, withProcessListenersRestored } from '../../src/runtime/opencv/node.js';
 import { wasmFeatures } from '../../src/runtime/opencv/features.js';
 import { PHOTOS, tinyEmbeddings } from './support/tiny-embed.js';
 import { maxAbsDiff } from '../support/numeric.js';
@@ -33,13 +32,11 @@ test('the threads build is committed and auto picks it where wasm threads valida
 });
 
 test('threads build embeddings equal the stock build within 1e-5 (tiny FaceNet-anatomy, real photos, batch 3)', async () => {
-  const loader = () => createOpenCVLoader({ sandbox: withProcessListenersRestored, fetch: fetchOrReadFile });
-  const stock = await loader()({ url: pathToFileURL(require.resolve('@techstark/opencv-js')) });
-  const g = globalThis as { Worker?: unknown };
-  const mt = await loader()({ module: require(files!.script) as OpenCVFactory, wasmBinary: new Uint8Array(readFileSync(files!.wasm)) });
-  delete g.Worker; // what the Node adapter does after such a load
-  mt['setNumThreads'](2);
-  for (const w of [...mt['PThread'].unusedWorkers, ...mt['PThread'].runningWorkers]) w.unref();
+  const stock = await createOpenCVLoader({ sandbox: withProcessListenersRestored, fetch: fetchOrReadFile })({ url: pathToFileURL(require.resolve('@techstark/opencv-js')) });
+  // The Node adapter's own path (require of the glue, wasm handed in, workers unref'd), as an
+  // instance of its own.
+  const mt = await createNodeOpenCVLoader()({ build: 'simd-threads', threads: 2 });
+  assert.type((globalThis as { Worker?: unknown }).Worker, 'undefined', 'the Worker global the glue sets is put back');
   assert.is(mt['getNumThreads'](), 2);
   const [a, b] = [await tinyEmbeddings(stock), await tinyEmbeddings(mt)];
   for (let i = 0; i < PHOTOS.length; i++) {

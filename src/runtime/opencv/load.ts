@@ -25,6 +25,9 @@ export type CV = Record<string, any>;
  */
 export type OpenCVFactory = (moduleArg?: Record<string, unknown>) => unknown;
 
+/** The OpenCV.js builds the adapters can pick (see {@link LoadOptions.build}). */
+export type OpenCVBuild = 'auto' | 'simd-threads' | 'simd' | 'stock';
+
 /**
  * Options of `loadOpenCV` and {@link createOpenCVLoader}.
  *
@@ -34,9 +37,6 @@ export type OpenCVFactory = (moduleArg?: Record<string, unknown>) => unknown;
  * script the loader starts itself (`url`, a factory as `module`, or the package read as a script):
  * an imported package has started its runtime already.
  */
-/** The OpenCV.js builds the adapters can pick (see {@link LoadOptions.build}). */
-export type OpenCVBuild = 'auto' | 'simd-threads' | 'simd' | 'stock';
-
 export interface LoadOptions {
   /**
    * Which build to load when neither `module` nor `url` is given (read by the runtime adapters, not
@@ -199,19 +199,25 @@ function factoryFromScript(text: string, source: string): OpenCVFactory {
   return factory as OpenCVFactory;
 }
 
-async function fetchScript(url: string | URL, fetchFn: (url: string | URL) => Promise<Response>): Promise<string> {
-  const source = String(url);
+/** `fetchFn(url)` with an OK status, or an ERR_OPENCV naming `what` (the script, or its wasm). */
+async function fetchOk(url: string | URL, fetchFn: (url: string | URL) => Promise<Response>, what: string): Promise<Response> {
   let res: Response;
   try {
     res = await fetchFn(url);
   } catch (cause) {
-    throw loadError(`fetching "${source}" failed (${message(cause)})`, cause);
+    throw loadError(`fetching ${what} failed (${message(cause)})`, cause);
   }
-  if (!res.ok) throw loadError(`fetching "${source}" failed (HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''})`);
+  if (!res.ok) throw loadError(`fetching ${what} failed (HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''})`);
+  return res;
+}
+
+async function fetchScript(url: string | URL, fetchFn: (url: string | URL) => Promise<Response>): Promise<string> {
+  const source = `"${String(url)}"`;
+  const res = await fetchOk(url, fetchFn, source);
   try {
     return await res.text();
   } catch (cause) {
-    throw loadError(`reading "${source}" failed (${message(cause)})`, cause);
+    throw loadError(`reading ${source} failed (${message(cause)})`, cause);
   }
 }
 
@@ -236,14 +242,7 @@ function absoluteUrl(url: string | URL): string | undefined {
 }
 
 async function fetchWasm(url: string, fetchFn: (url: string | URL) => Promise<Response>): Promise<Uint8Array> {
-  let res: Response;
-  try {
-    res = await fetchFn(url);
-  } catch (cause) {
-    throw loadError(`fetching the wasm "${url}" failed (${message(cause)})`, cause);
-  }
-  if (!res.ok) throw loadError(`fetching the wasm "${url}" failed (HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''})`);
-  return new Uint8Array(await res.arrayBuffer());
+  return new Uint8Array(await (await fetchOk(url, fetchFn, `the wasm "${url}"`)).arrayBuffer());
 }
 
 /** The module object out of what the caller handed in: the object, or a namespace's `default`. */
@@ -430,9 +429,17 @@ async function load(options: LoadOptions): Promise<CV> {
  * ```
  */
 export function createOpenCVLoader(defaults: LoadOptions = {}): OpenCVLoader {
+  return loadOnce((options) => load({ ...defaults, ...options }));
+}
+
+/**
+ * A loader that runs `start` with the first call's options and hands every call that one result
+ * (the instance, or the first failure). The instance travels boxed: it may be thenable.
+ */
+export function loadOnce(start: (options: LoadOptions) => Promise<CV>): OpenCVLoader {
   let pending: Promise<{ cv: CV }> | undefined;
   return (options: LoadOptions = {}) => {
-    pending ??= load({ ...defaults, ...options }).then((cv) => ({ cv }));
+    pending ??= start(options).then((cv) => ({ cv }));
     return pending.then((box) => box.cv);
   };
 }

@@ -13,9 +13,11 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FacenetDnnError } from '../../converter/errors.js';
 import { wasmFeatures } from './features.js';
-import { createOpenCVLoader } from './load.js';
+import { createOpenCVLoader, loadOnce } from './load.js';
 import type { CV, LoadOptions, OpenCVBuild, OpenCVFactory, OpenCVLoader } from './load.js';
-import { createSharedOpenCV } from './shared.js';
+import { applyThreads, checkThreads, createSharedOpenCV, THREAD_POOL_SIZE } from './shared.js';
+
+export { THREAD_POOL_SIZE } from './shared.js';
 
 const EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
 
@@ -64,8 +66,6 @@ const nodeRequire: NodeRequire = createRequire(typeof __filename === 'string' ? 
 /** Options of the Node {@link loadOpenCV}: {@link LoadOptions}, whose `build` and `threads` it reads. */
 export type NodeLoadOptions = LoadOptions;
 
-/** Workers the threads build starts at load (its `PTHREAD_POOL_SIZE`). */
-export const THREAD_POOL_SIZE = 4;
 
 const thisDir = dirname(typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url));
 
@@ -89,11 +89,6 @@ export function buildFiles(build: 'simd' | 'simd-threads'): BuildFiles | undefin
     if ([files.script, files.wasm, ...extra].every((f) => existsSync(f))) return files;
   }
   return undefined;
-}
-
-/** The SIMD build's files (see {@link buildFiles}). */
-export function simdBuildFiles(): BuildFiles | undefined {
-  return buildFiles('simd');
 }
 
 /** A `url` option as the generic loader needs it: a plain path becomes a `file:` URL. */
@@ -139,17 +134,14 @@ function tuneThreads(cv: CV, threads: number | undefined): void {
   const pthread = cv['PThread'] as PThreadApi | undefined;
   if (!pthread) return;
   for (const w of [...pthread.unusedWorkers, ...pthread.runningWorkers]) w.unref?.();
-  cv['setNumThreads'](threads ?? Math.min(cores(), THREAD_POOL_SIZE));
+  applyThreads(cv, threads, cores());
 }
 
 /** The Node-specific part of a load: picks the build and hands the generic loader its files. */
 async function startNode(inner: OpenCVLoader, options: NodeLoadOptions): Promise<CV> {
   const { build, threads, ...rest } = options;
-  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= THREAD_POOL_SIZE)) {
-    throw new RangeError(`Cannot load OpenCV.js: threads must be an integer from 1 to ${THREAD_POOL_SIZE} (the threads build's worker pool), got ${threads}`);
-  }
+  checkThreads(threads);
   const hasWasm = rest.wasmBinary !== undefined || rest.wasmModule !== undefined;
-  const readWasm = async (path: string) => (hasWasm ? {} : { wasmBinary: new Uint8Array(await readFile(path)) });
   if (rest.url !== undefined || rest.module !== undefined) {
     // A build with its wasm beside the script (wasm/dist/simd) gets it fetched by the generic loader
     // through fetchOrReadFile, which reads file: URLs.
@@ -171,7 +163,9 @@ async function startNode(inner: OpenCVLoader, options: NodeLoadOptions): Promise
     const previous = g.Worker;
     try {
       const factory = nodeRequire(files.script) as OpenCVFactory;
-      const cv = await inner({ ...rest, ...(await readWasm(files.wasm)), module: factory });
+      // The wasm handed in: this glue's own lookup would fetch() the bare path and crash Node.
+      const wasm = hasWasm ? {} : { wasmBinary: new Uint8Array(await readFile(files.wasm)) };
+      const cv = await inner({ ...rest, ...wasm, module: factory });
       tuneThreads(cv, threads);
       return cv;
     } finally {
@@ -186,21 +180,21 @@ async function startNode(inner: OpenCVLoader, options: NodeLoadOptions): Promise
   return inner(rest);
 }
 
-/** A fresh Node loader: one load, shared by every call, as {@link createOpenCVLoader}'s. */
-function makeLoader(): OpenCVLoader {
+/**
+ * A Node loader of its own (one instance per loader, not the process's shared one) that understands
+ * `build` and `threads` like {@link loadOpenCV}: for a second, independent instance, e.g. to compare
+ * builds side by side. A `'stock'` load shares the one `require`d package instance.
+ */
+export function createNodeOpenCVLoader(): OpenCVLoader {
   const inner = createOpenCVLoader({
     sandbox: withProcessListenersRestored,
     fetch: fetchOrReadFile,
     importModule: async () => ({ default: nodeRequire(PACKAGE) as unknown }),
   });
-  let pending: Promise<{ cv: CV }> | undefined;
-  return (options = {}) => {
-    pending ??= startNode(inner, options as NodeLoadOptions).then((cv) => ({ cv }));
-    return pending.then((box) => box.cv);
-  };
+  return loadOnce((options) => startNode(inner, options));
 }
 
-const shared = createSharedOpenCV(makeLoader);
+const shared = createSharedOpenCV(createNodeOpenCVLoader);
 
 /**
  * Loads OpenCV.js in Node once per process (later and concurrent calls share the load whatever

@@ -22,6 +22,24 @@ export interface SharedOpenCV {
   release(cv: CV): void;
 }
 
+/** Workers the threads build starts at load (its `PTHREAD_POOL_SIZE`): the most `threads` can be. */
+export const THREAD_POOL_SIZE = 4;
+
+/** Checks a `threads` option before anything loads. */
+export function checkThreads(threads: number | undefined): void {
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= THREAD_POOL_SIZE)) {
+    throw new RangeError(`Cannot load OpenCV.js: threads must be an integer from 1 to ${THREAD_POOL_SIZE} (the threads build's worker pool), got ${threads}`);
+  }
+}
+
+/**
+ * Sets the OpenCV thread count of a threads build: `threads`, else the cores, at most the pool
+ * (more would need workers the glue makes later with the global `Worker`). No-op for other builds.
+ */
+export function applyThreads(cv: CV, threads: number | undefined, cores: number): void {
+  if (cv['PThread'] && typeof cv['setNumThreads'] === 'function') cv['setNumThreads'](threads ?? Math.min(cores, THREAD_POOL_SIZE));
+}
+
 /** Stops the pthread workers of a threads build; false for a build without threads. */
 export function terminateThreads(cv: CV): boolean {
   const pthread = cv['PThread'] as { terminateAllThreads?: () => void } | undefined;

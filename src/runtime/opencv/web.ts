@@ -4,12 +4,11 @@
  */
 import { FacenetDnnError } from '../../converter/errors.js';
 import { wasmFeatures } from './features.js';
-import { createOpenCVLoader } from './load.js';
+import { createOpenCVLoader, loadOnce } from './load.js';
 import type { CV, LoadOptions, OpenCVBuild, OpenCVLoader } from './load.js';
-import { createSharedOpenCV } from './shared.js';
+import { applyThreads, checkThreads, createSharedOpenCV } from './shared.js';
 
-/** Workers the threads build starts at load (its `PTHREAD_POOL_SIZE`): the most `threads` can be. */
-export const THREAD_POOL_SIZE = 4;
+export { THREAD_POOL_SIZE } from './shared.js';
 
 /** The script of each shipped build (the threads build's raw glue: its workers load that file too). */
 const SCRIPTS = { simd: 'opencv.js', 'simd-threads': 'opencv_js.js' } as const;
@@ -73,11 +72,9 @@ async function firstServed(urls: string[], fetchFn: (url: string | URL) => Promi
 
 async function startWeb(inner: OpenCVLoader, options: LoadOptions): Promise<CV> {
   const { build, threads, ...rest } = options;
-  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= THREAD_POOL_SIZE)) {
-    throw new RangeError(`Cannot load OpenCV.js: threads must be an integer from 1 to ${THREAD_POOL_SIZE} (the threads build's worker pool), got ${threads}`);
-  }
+  checkThreads(threads);
   const tune = (cv: CV): CV => {
-    if (cv['PThread'] && typeof cv['setNumThreads'] === 'function') cv['setNumThreads'](threads ?? Math.min(cores(), THREAD_POOL_SIZE));
+    applyThreads(cv, threads, cores());
     return cv;
   };
   if (rest.url !== undefined || rest.module !== undefined) return tune(await inner(rest));
@@ -106,11 +103,7 @@ async function startWeb(inner: OpenCVLoader, options: LoadOptions): Promise<CV> 
  */
 export function createWebOpenCVLoader(): OpenCVLoader {
   const inner = createOpenCVLoader();
-  let pending: Promise<{ cv: CV }> | undefined;
-  return (options = {}) => {
-    pending ??= startWeb(inner, options).then((cv) => ({ cv }));
-    return pending.then((box) => box.cv);
-  };
+  return loadOnce((options) => startWeb(inner, options));
 }
 
 const shared = createSharedOpenCV(createWebOpenCVLoader);
