@@ -5,6 +5,8 @@
 #   wasm/build.sh                 # every step: deps fetch zlib protobuf opencv dist
 #   wasm/build.sh deps fetch      # only the light steps (apt installs, source download)
 #   wasm/build.sh opencv dist     # rebuild from sources already fetched
+#   wasm/build.sh patch           # only apply wasm/patches/ to the fetched OpenCV source (the
+#                                 # opencv step does this itself)
 #
 # Environment (defaults in brackets):
 #   WORK      work dir outside the repo, holds sources, builds and logs [/work/opencv-build]
@@ -71,7 +73,7 @@ installed_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true; }
 # ---------------------------------------------------------------------------------------------
 step_deps() {
   local need=()
-  for p in emscripten protobuf-compiler dpkg-dev cmake make python3 xz-utils bzip2 gzip; do
+  for p in emscripten protobuf-compiler dpkg-dev cmake make patch python3 xz-utils bzip2 gzip; do
     [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || need+=("$p")
   done
   if [ ${#need[@]} -gt 0 ]; then
@@ -224,11 +226,35 @@ step_protobuf() {
   done
 }
 
+# The project's own patches to OpenCV (wasm/patches/opencv-X.Y.Z/*.patch, in name order) for the
+# OpenCV version being built; none for other versions. Applying is idempotent: a patch that is
+# already in the tree (it reverses cleanly) is skipped, and one that neither applies nor reverses
+# stops the build.
+apply_patches() {
+  local osrc=$1 ver; ver=$(cat "$SRC/opencv.version"); ver=${ver%%+*}; ver=${ver%%-*}
+  local dir=$HERE/patches/opencv-$ver
+  if [ ! -d "$dir" ]; then say "no patches for OpenCV $ver ($dir)"; return 0; fi
+  local p
+  for p in "$dir"/*.patch; do
+    if patch -d "$osrc" -p1 -R -f -s --dry-run < "$p" > /dev/null 2>&1; then
+      say "patch $(basename "$p"): already applied"
+    elif patch -d "$osrc" -p1 -N -f --dry-run < "$p" >> "$LOGS/patches.log" 2>&1; then
+      patch -d "$osrc" -p1 -N -f < "$p" >> "$LOGS/patches.log" 2>&1 || die "patch $(basename "$p") failed (see $LOGS/patches.log)"
+      say "patch $(basename "$p"): applied"
+    else
+      die "patch $(basename "$p") does not apply to $osrc (see $LOGS/patches.log)"
+    fi
+  done
+}
+
+step_patch() { apply_patches "$(src_dir opencv)"; }
+
 # ---------------------------------------------------------------------------------------------
 step_opencv() {
   gate
   local osrc; osrc=$(src_dir opencv)
   local psrc; psrc=$(src_dir protobuf)
+  step_patch
   # Options that differ between OpenCV versions.
   local extra=()
   if grep -q disable_single_file "$osrc/platforms/js/build_js.py"; then
@@ -308,9 +334,9 @@ write_info() {
   python3 - "$META" "$DIST" "$(cat "$SRC/opencv.suite" 2>/dev/null || echo bookworm)" "$osrc" "$(cat "$SRC/opencv.version")" "$(cat "$SRC/protobuf.version")" \
       "$(cat "$SRC/zlib.version")" "$(installed_version emscripten)" "$(emcc --version 2>/dev/null | head -1)" \
       "$(installed_version protobuf-compiler)" "$(installed_version binaryen)" "$llvm" "$node_v" \
-      "$VARIANTS" "${files[@]}" <<'PY'
+      "$VARIANTS" "$HERE" "${files[@]}" <<'PY'
 import gzip, hashlib, json, os, sys, datetime
-here, dist, suite, osrc, ocv, pb, zl, em_deb, em_ver, protoc, binaryen, llvm, node, variants, *files = sys.argv[1:]
+here, dist, suite, osrc, ocv, pb, zl, em_deb, em_ver, protoc, binaryen, llvm, node, variants, wasm_dir, *files = sys.argv[1:]
 flags = {
     'simd': {'build_js.py': '--build_wasm --simd', 'cflags': '-O3 -msimd128 -s USE_PTHREADS=0'},
     'simd-threads': {'build_js.py': '--build_wasm --simd --threads',
@@ -322,6 +348,12 @@ for f in files:
     rel = 'dist/' + os.path.relpath(f, dist)
     arts[rel] = {'bytes': len(b), 'gzipBytes': len(gzip.compress(b, 9, mtime=0)),
                  'sha256': hashlib.sha256(b).hexdigest()}
+pdir = os.path.join(wasm_dir, 'patches', 'opencv-' + ocv.split('+')[0].split('-')[0])
+patches = {}
+if os.path.isdir(pdir):
+    for f in sorted(os.listdir(pdir)):
+        if f.endswith('.patch'):
+            patches['patches/' + os.path.basename(pdir) + '/' + f] = hashlib.sha256(open(os.path.join(pdir, f), 'rb').read()).hexdigest()
 info = {
     'builtBy': 'wasm/build.sh',
     'builtAt': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
@@ -332,6 +364,7 @@ info = {
                   'node used by emcc': node},
     'opencvModules': ['core', 'imgproc', 'dnn', 'js'],
     'bindingsWhiteList': 'wasm/opencv_js.config.py',
+    'patches': patches,
     'linkFlags': '-s MODULARIZE=1 -s EXPORT_NAME=cv -s SINGLE_FILE=0 -s ALLOW_MEMORY_GROWTH=1 '
                  '-s TOTAL_MEMORY=128MB -s WASM_MEM_MAX=1GB -s FORCE_FILESYSTEM=1 --bind',
     'variants': {v: flags[v] for v in variants.split()},
@@ -348,8 +381,8 @@ STEPS=("$@")
 [ ${#STEPS[@]} -gt 0 ] || STEPS=(deps fetch zlib protobuf opencv dist)
 for s in "${STEPS[@]}"; do
   case $s in
-    deps|fetch|zlib|protobuf|opencv|dist) say "== $s"; "step_$s" ;;
-    *) die "unknown step '$s' (steps: deps fetch zlib protobuf opencv dist)" ;;
+    deps|fetch|patch|zlib|protobuf|opencv|dist) say "== $s"; "step_$s" ;;
+    *) die "unknown step '$s' (steps: deps fetch patch zlib protobuf opencv dist)" ;;
   esac
 done
 say "done: ${STEPS[*]}"
