@@ -394,10 +394,10 @@ async function settle(maxMs = 60_000): Promise<{ ms: number; busy: number }> {
 /** Samples per case (calls of ≥ 50 ms: one call per sample). */
 const PLAN: Record<EngineId | 'roundtrip', { 1: number; 8: number }> = {
   roundtrip: { 1: 30, 8: 0 },
-  'opencv-js-simd': { 1: 15, 8: 5 },
-  'opencv-js-simd-threads': { 1: 15, 8: 5 },
-  'ort-wasm': { 1: 15, 8: 5 },
-  'tfjs-wasm': { 1: 9, 8: 4 },
+  'opencv-js-simd': { 1: 25, 8: 8 },
+  'opencv-js-simd-threads': { 1: 25, 8: 8 },
+  'ort-wasm': { 1: 25, 8: 8 },
+  'tfjs-wasm': { 1: 11, 8: 5 },
   'opencv-js': { 1: 0, 8: 0 },
 };
 
