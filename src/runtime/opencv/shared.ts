@@ -40,10 +40,24 @@ export function applyThreads(cv: CV, threads: number | undefined, cores: number)
   if (cv['PThread'] && typeof cv['setNumThreads'] === 'function') cv['setNumThreads'](threads ?? Math.min(cores, THREAD_POOL_SIZE));
 }
 
-/** Stops the pthread workers of a threads build; false for a build without threads. */
+/**
+ * Stops the pthread workers of a threads build; false for a build without threads.
+ *
+ * OpenCV's own worker threads are stopped and joined first (`setNumThreads(1)` does that when no
+ * job runs). Emscripten's `terminateAllThreads` frees a running thread's stack and only then
+ * terminates its worker, which happens asynchronously in Node: a worker still inside OpenCV's
+ * thread loop at that moment could crash with "memory access out of bounds".
+ */
 export function terminateThreads(cv: CV): boolean {
   const pthread = cv['PThread'] as { terminateAllThreads?: () => void } | undefined;
   if (typeof pthread?.terminateAllThreads !== 'function') return false;
+  if (typeof cv['setNumThreads'] === 'function') {
+    try {
+      cv['setNumThreads'](1);
+    } catch {
+      // A broken instance: terminate its workers anyway.
+    }
+  }
   pthread.terminateAllThreads();
   return true;
 }
