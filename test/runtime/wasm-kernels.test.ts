@@ -5,9 +5,10 @@
  *   VALID padding, odd and even sizes (partial tiles at the right and bottom edges), an output
  *   channel count that is not a multiple of 4, batch 2, with and without a fused ReLU;
  * - the out-of-line im2row kernel, whose last 1–3 positions of a block are computed in vector lanes
- *   (planes of 9 and 13 positions);
- * - with threads, planes of fewer than 16 positions per thread shared out by output channel
- *   (3×3 and 1×1 convolutions on 3×3 planes with 64 output channels).
+ *   (planes of 117, 9 and 13 positions, each ending in a block of 1 position);
+ * - with threads, planes of fewer than 16 positions per thread shared out by output channel (the
+ *   1×1 convolutions on a 3×3 plane with 64 output channels and on a 1×13 plane with 18, an uneven
+ *   split); the 3×3 convolution on a 3×3 plane is a Winograd case of 4 tiles.
  * Every case runs on the SIMD build and on the SIMD+threads build with 2 threads.
  */
 import { test } from 'uvu';
@@ -15,6 +16,7 @@ import * as assert from 'uvu/assert';
 import { encodeGraph } from '../../src/converter/proto/codec.js';
 import { forwardTF } from '../../src/runtime/opencv/forward.js';
 import { createNodeOpenCVLoader, type CV } from '../../src/runtime/opencv/node.js';
+import { terminateThreads } from '../../src/runtime/opencv/shared.js';
 import { GraphBuilder, a } from '../support/builder.js';
 import { maxAbsDiff, uniform } from '../support/numeric.js';
 import { runReference } from '../support/reference.js';
@@ -64,7 +66,7 @@ test.before(async () => {
 });
 
 test.after(() => {
-  (threads?.['PThread'] as { terminateAllThreads?: () => void } | undefined)?.terminateAllThreads?.();
+  if (threads) terminateThreads(threads);
 });
 
 CASES.forEach((cs, i) => {
