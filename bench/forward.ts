@@ -34,6 +34,7 @@ import type { FaceNet } from '../src/runtime/embed/facenet.js';
 import { createFaceNet } from '../src/runtime/embed/node.js';
 import { buildFiles, createNodeOpenCVLoader, fetchOrReadFile, withProcessListenersRestored, type CV } from '../src/runtime/opencv/node.js';
 import { createOpenCVLoader } from '../src/runtime/opencv/load.js';
+import { terminateThreads } from '../src/runtime/opencv/shared.js';
 import { createRequire } from 'node:module';
 import { toGraphModelArtifacts } from '../test/support/reference.js';
 import { maxAbsDiff, refusals } from './support/agreement.js';
@@ -463,7 +464,7 @@ export async function runForwardBench(log: (s: string) => void = console.log): P
   await ort2?.dispose();
   if (mt) {
     await mt.facenet.dispose();
-    mt.cv['PThread'].terminateAllThreads();
+    terminateThreads(mt.cv);
   }
   log(markdown(result));
   return { result, data: { converted, x1, x8, opencv: { batch1: oc[1], batch8: oc[8] } } };

@@ -21,6 +21,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { convert } from '../src/converter/index.js';
 import { loadOpenCV, type CV } from '../src/runtime/opencv/node.js';
 import { TFNet } from '../src/runtime/opencv/forward.js';
+import { terminateThreads } from '../src/runtime/opencv/shared.js';
 import { fullModelBytes } from '../bench/support/models.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -108,7 +109,7 @@ async function main() {
   }
   out['rssMB'] = Math.round(process.memoryUsage().rss / 2 ** 20);
   process.stdout.write(`${JSON.stringify(out)}\n`);
-  if (cv['PThread']?.terminateAllThreads) cv['PThread'].terminateAllThreads();
+  terminateThreads(cv);
   process.exit(0);
 }
 

@@ -13,6 +13,7 @@ import { FacenetDnnError } from '../../src/converter/errors.js';
 import { createFaceNetIn } from '../../src/runtime/embed/facenet.js';
 import { wasmFeatures } from '../../src/runtime/opencv/features.js';
 import { createOpenCVLoader, type CV } from '../../src/runtime/opencv/load.js';
+import { terminateThreads } from '../../src/runtime/opencv/shared.js';
 import { candidateBuilds, createWebOpenCVLoader } from '../../src/runtime/opencv/web.js';
 import { maxAbsDiff } from '../support/numeric.js';
 import { BASE, RUNTIME, buildUrl, repoBytes, sharedBytes } from './support/env.js';
@@ -75,7 +76,7 @@ test(`the SIMD+threads build, where it can run, runs on worker threads and match
   const [a, b] = [await stockEmbeddings(), await embeddings(mt)];
   for (let i = 0; i < PHOTOS.length; i++) assert.ok(maxAbsDiff(a[i]!, b[i]!) <= 1e-5, `${PHOTOS[i]}: max |Δ| ${maxAbsDiff(a[i]!, b[i]!)}`);
   assert.ok(mt['PThread'].runningWorkers.length >= 1, 'a pthread worker ran');
-  mt['PThread'].terminateAllThreads();
+  assert.ok(terminateThreads(mt), 'the threads build has pthread workers to stop');
 });
 
 test(`the web loader's default finds the packaged build beside the module (${RUNTIME})`, async () => {
@@ -94,7 +95,7 @@ test(`the web loader's default finds the packaged build beside the module (${RUN
   const m = cv['matFromArray'](1, 2, cv['CV_32F'], [0.5, 2]);
   assert.equal(Array.from(m.data32F as Float32Array), [0.5, 2]);
   m.delete();
-  if (cv['PThread']) cv['PThread'].terminateAllThreads();
+  terminateThreads(cv);
 });
 
 test('a forced build that is not served is an error naming where it was looked for', async () => {

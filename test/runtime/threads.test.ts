@@ -12,6 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createOpenCVLoader } from '../../src/runtime/opencv/load.js';
 import { buildFiles, createNodeOpenCVLoader, fetchOrReadFile, resolveBuild, THREAD_POOL_SIZE, withProcessListenersRestored } from '../../src/runtime/opencv/node.js';
 import { wasmFeatures } from '../../src/runtime/opencv/features.js';
+import { terminateThreads } from '../../src/runtime/opencv/shared.js';
 import { PHOTOS, tinyEmbeddings } from './support/tiny-embed.js';
 import { maxAbsDiff } from '../support/numeric.js';
 import { runChild } from '../support/child.js';
@@ -47,7 +48,7 @@ test('threads build embeddings equal the stock build within 1e-5 (tiny FaceNet-a
   }
   assert.ok(mt['PThread'].runningWorkers.length >= 1, 'the forward ran on a pthread worker');
   assert.ok(maxAbsDiff(a[0]!, a[2]!) > 1e-3, 'different photos differ');
-  mt['PThread'].terminateAllThreads();
+  assert.ok(terminateThreads(mt), 'the threads build has pthread workers to stop');
 });
 
 test('a process that loaded the threads build and embedded exits by itself, with no global Worker left', () => {
