@@ -26,9 +26,9 @@ export function warmUpName(name: string): string {
 /**
  * A timed case of `samples` samples preceded by a warm-up case of `warmUpSamples` samples of the same
  * work, so that the samples start on an engine that has just run, not on one that sat idle while
- * the cases before it ran (minutes in the browser bench). On this 2-core machine the first forwards
- * after 5 to 60 s idle took 84 to 127 ms where the steady forward took ~47 ms (the threads build at
- * batch 1, in Node and in Chromium alike), and the next few were slow too.
+ * the cases before it ran (minutes in the browser bench). On this 2-core machine the first forward
+ * of the threads build at batch 1 after 5 or 30 s idle took 89–127 ms in Chromium and 50–107 ms in
+ * Node where the steady forward took ~47 ms, and the next few were often slow too.
  *
  * A sample is one call when the call takes at least Benchmark.js's minimum cycle time (50 ms); a
  * shorter call is repeated within each sample (and once before the first, to calibrate), so a
