@@ -14,9 +14,9 @@
  * a column that is not within 1e-4 (max |Δ|) of at least half of the other columns is refused and
  * not timed. The TF.js CPU backend takes seconds per face, so sample counts are small and fixed per
  * case (`minSamples`, `maxTime: 0`): a benny probe call is skipped (see `timedCase`), so N samples
- * of calls of 50 ms or more cost exactly N calls. Each case of the ~0.1 s columns is preceded by its own warm-up case (3 samples
- * at batch 1, 1 at batch 8; `warmedCases`), saved in forward.json as `… (warm-up)` and left out of
- * the summary.
+ * of calls of 50 ms or more cost exactly N calls. Each case of the ~0.1 s columns is preceded by
+ * its own warm-up case (3 samples at batch 1, 1 at batch 8; `warmedCases`), saved in forward.json
+ * as `… (warm-up)` and left out of the summary.
  *
  * TF.js WASM with threads (`tfjs-backend-wasm-threaded-simd.wasm`) is tried in a child process and
  * recorded; in Node it cannot work (see `probeWasmThreads`).
@@ -393,7 +393,8 @@ export async function runForwardBench(log: (s: string) => void = console.log): P
     'tfjs-cpu': { 1: 3, 8: 1 },
   };
   // Warm-up samples right before each case (see `warmedCases`): the columns of ~0.1 s per face only;
-  // the stock build (~1 s) and TF.js CPU (~6 s per face) are not moved by it.
+  // on the stock build (~1 s per face) and TF.js CPU (seconds) the idle cost is lost in the noise,
+  // and a warm-up would add minutes.
   const fast = { 1: 3, 8: 1 };
   const warmUp: Record<EngineId, { 1: number; 8: number }> = {
     'opencv-js': { 1: 0, 8: 0 },
