@@ -394,7 +394,7 @@ export async function runForwardBench(log: (s: string) => void = console.log): P
   };
   // Warm-up samples right before each case (see `warmedCases`): the columns of ~0.1 s per face only;
   // on the stock build (~1 s per face) and TF.js CPU (seconds) the idle cost is lost in the noise,
-  // and a warm-up would add minutes.
+  // and a warm-up would add about a minute.
   const fast = { 1: 3, 8: 1 };
   const warmUp: Record<EngineId, { 1: number; 8: number }> = {
     'opencv-js': { 1: 0, 8: 0 },
