@@ -24,8 +24,9 @@
  * Timing: one benny suite in Node; a case is `await page.evaluate(...)` calling the page's
  * `run(id, n)`, so each sample includes one playwright round trip, measured on its own by a no-op
  * case per session (`roundtrip`). Sample counts are small and fixed (`minSamples`, `maxTime: 0`).
- * Each engine case is preceded by its own warm-up case (`WARM_UP` samples; `warmedCases`), saved in
- * browser.json as `… (warm-up)` and left out of the summary.
+ * Each engine case is preceded by its own warm-up case (`WARM_UP_SAMPLES`; `warmedCases`): a page
+ * waits minutes while the other session's cases run. The warm-up samples are saved in browser.json
+ * as `… (warm-up)` and left out of the summary.
  *
  * Results: `bench/results/browser.json` (benny), `bench/results/browser-summary.json` and the
  * Markdown table (`markdown()`), printed at the end.
@@ -45,7 +46,7 @@ import type { ColumnInfo, ColumnSpec, PageConfig, PageInfo } from './browser/pag
 import { maxAbsDiff, refusals } from './support/agreement.js';
 import type { CaseTiming } from './forward.js';
 import { batchInput } from './support/inputs.js';
-import { timedCase, warmedCases } from './support/timed-case.js';
+import { WARM_UP_SAMPLES, warmedCases } from './support/timed-case.js';
 import { serveStatic, type StaticServer } from '../scripts/support/static-server.js';
 import { FULL_PATH, fullModelBytes } from './support/models.js';
 import { exportOnnx } from './support/onnx.js';
@@ -403,12 +404,6 @@ const PLAN: Record<EngineId | 'roundtrip', { 1: number; 8: number }> = {
   'opencv-js': { 1: 0, 8: 0 },
 };
 
-/**
- * Warm-up samples right before each timed case (`warmedCases`): a page waits minutes while the other
- * session's cases run, and its first calls after that are slow.
- */
-const WARM_UP = { 1: 3, 8: 1 } as const;
-
 type BennyResult = { name: string; samples: number; details: { median: number; min: number } };
 
 function cpuModel(): string {
@@ -452,12 +447,13 @@ export async function runBrowserBench(log: (s: string) => void = console.log): P
 
     let sink = 0;
     const cases = sessions.flatMap((s) => [
-      b.add(
+      ...warmedCases(
         `${s.id} roundtrip`,
-        timedCase(async () => {
+        async () => {
           sink += await evaluateRun(s.page, 'noop', 1);
-        }),
-        { minSamples: PLAN.roundtrip[1], maxTime: 0 },
+        },
+        PLAN.roundtrip[1],
+        0,
       ),
       ...s.columns
         .filter((c) => !c.agreementOnly && !s.refused.has(c.id))
@@ -469,7 +465,7 @@ export async function runBrowserBench(log: (s: string) => void = console.log): P
                 sink += await evaluateRun(s.page, c.id, n);
               },
               PLAN[c.id][n === 1 ? 1 : 8],
-              WARM_UP[n === 1 ? 1 : 8],
+              WARM_UP_SAMPLES[n],
             ),
           ),
         ),

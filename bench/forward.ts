@@ -41,7 +41,7 @@ import { createRequire } from 'node:module';
 import { toGraphModelArtifacts } from '../test/support/reference.js';
 import { maxAbsDiff, refusals } from './support/agreement.js';
 import { batchInput } from './support/inputs.js';
-import { warmedCases } from './support/timed-case.js';
+import { WARM_UP_SAMPLES, warmedCases } from './support/timed-case.js';
 import { exportOnnx } from './support/onnx.js';
 import { createOrtColumn } from './support/ort.js';
 import { fullModelBytes } from './support/models.js';
@@ -395,17 +395,7 @@ export async function runForwardBench(log: (s: string) => void = console.log): P
   // Warm-up samples right before each case (see `warmedCases`): the columns of ~0.1 s per face only;
   // on the stock build (~1 s per face) and TF.js CPU (seconds) the idle cost is lost in the noise,
   // and a warm-up would add about a minute.
-  const fast = { 1: 3, 8: 1 };
-  const warmUp: Record<EngineId, { 1: number; 8: number }> = {
-    'opencv-js': { 1: 0, 8: 0 },
-    'opencv-js-simd': fast,
-    'opencv-js-simd-threads': fast,
-    'opencv-js-simd-pool': fast,
-    'ort-wasm': fast,
-    'ort-wasm-2t': fast,
-    'tfjs-wasm': fast,
-    'tfjs-cpu': { 1: 0, 8: 0 },
-  };
+  const unwarmed = new Set<EngineId>(['opencv-js', 'tfjs-cpu']);
   let sink = 0; // keeps results alive so nothing is optimized away
   const cases = engines
     .filter((e) => !refusedWhy.has(e.id))
@@ -417,7 +407,7 @@ export async function runForwardBench(log: (s: string) => void = console.log): P
             sink += (await e.run(n))[0]!;
           },
           plan[e.id][n],
-          warmUp[e.id][n],
+          unwarmed.has(e.id) ? 0 : WARM_UP_SAMPLES[n],
         ),
       ),
     );

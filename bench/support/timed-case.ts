@@ -6,7 +6,7 @@ import b from 'benny';
  * answered without running the work (one TF.js CPU batch of 8 takes ~50 s), and every later call,
  * all of them timed, runs it: N samples of a call of 50 ms or more cost exactly N calls.
  */
-export function timedCase(work: () => Promise<unknown>): () => () => Promise<void> {
+function timedCase(work: () => Promise<unknown>): () => () => Promise<void> {
   let probed = false;
   const inner = async (): Promise<void> => {
     if (!probed) {
@@ -17,6 +17,12 @@ export function timedCase(work: () => Promise<unknown>): () => () => Promise<voi
   };
   return () => inner;
 }
+
+/**
+ * Warm-up samples before a timed case of the ~0.1 s-per-face engines, by batch (1 or 8): enough for
+ * the idle cost below to be paid before the timed samples start.
+ */
+export const WARM_UP_SAMPLES = { 1: 3, 8: 1 } as const;
 
 /** The name of the warm-up case that runs right before the case `name` (see {@link warmedCases}). */
 export function warmUpName(name: string): string {
